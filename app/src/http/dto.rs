@@ -1,0 +1,235 @@
+//! Wire DTOs: the JSON shapes of requests and responses, converted to and from domain types here
+//! and nowhere else.
+
+use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::{
+    FieldError, OrganisationId, Payment, PaymentAttributes, PaymentContent, PaymentId,
+    ValidationError, Version, PAYMENT_TYPE,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use super::links::Links;
+
+/// The fields of `data` a request may carry.
+const DATA_FIELDS: [&str; 5] = ["type", "id", "version", "organisation_id", "attributes"];
+
+/// A parsed `{"data": {...}}` request document.
+#[derive(Debug)]
+pub struct PaymentRequest {
+    /// `data.id`, if sent.
+    pub id: Option<PaymentId>,
+    /// `data.version`, if sent.
+    pub version: Option<Version>,
+    /// `data.organisation_id` and `data.attributes`.
+    pub content: PaymentContent,
+}
+
+/// Turns a request document into domain values, reporting every invalid field at once.
+pub fn parse_payment_request(document: Value) -> Result<PaymentRequest, ApiError> {
+    let mut data = match document {
+        Value::Object(mut body) => match body.remove("data") {
+            Some(Value::Object(data)) if body.is_empty() => data,
+            Some(Value::Object(_)) => {
+                return Err(single("", "the document may hold only \"data\""));
+            }
+            Some(_) => return Err(single("data", "must be an object")),
+            None => return Err(single("data", "is required")),
+        },
+        _ => return Err(single("", "the document must be an object")),
+    };
+    let mut errors = Vec::new();
+    for key in data
+        .keys()
+        .filter(|key| !DATA_FIELDS.contains(&key.as_str()))
+    {
+        errors.push(FieldError::new(
+            format!("data.{key}"),
+            "is not a field of a payment",
+        ));
+    }
+    match data.remove("type") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(kind)) if kind == PAYMENT_TYPE => {}
+        Some(_) => errors.push(FieldError::new("data.type", "must be \"payments\"")),
+    }
+    let id = optional(&mut data, "id", &mut errors, |value| match value {
+        Value::String(text) => PaymentId::parse(&text),
+        _ => Err(FieldError::new("", "must be a UUID string")),
+    });
+    let version = optional(&mut data, "version", &mut errors, |value| {
+        match value.as_u64() {
+            Some(number) => Version::new(number),
+            None => Err(FieldError::new("", "must be a non-negative integer")),
+        }
+    });
+    let organisation_id = required(
+        &mut data,
+        "organisation_id",
+        &mut errors,
+        |value| match value {
+            Value::String(text) => OrganisationId::parse(&text),
+            _ => Err(FieldError::new("", "must be a UUID string")),
+        },
+    );
+    let attributes = match data.remove("attributes") {
+        Some(value) => PaymentAttributes::from_value(value)
+            .map_err(|e| errors.extend(e.under("data.attributes").0))
+            .ok(),
+        None => {
+            errors.push(FieldError::new("data.attributes", "is required"));
+            None
+        }
+    };
+    match (organisation_id, attributes) {
+        (Some(organisation_id), Some(attributes)) if errors.is_empty() => Ok(PaymentRequest {
+            id,
+            version,
+            content: PaymentContent {
+                organisation_id,
+                attributes,
+            },
+        }),
+        _ => Err(ValidationError(errors).into()),
+    }
+}
+
+fn single(field: &str, message: &str) -> ApiError {
+    ValidationError::single(FieldError::new(field, message)).into()
+}
+
+fn optional<T>(
+    data: &mut Map<String, Value>,
+    name: &str,
+    errors: &mut Vec<FieldError>,
+    parse: impl FnOnce(Value) -> Result<T, FieldError>,
+) -> Option<T> {
+    match data.remove(name) {
+        None | Some(Value::Null) => None,
+        Some(value) => parse(value)
+            .map_err(|e| errors.push(e.under(&format!("data.{name}"))))
+            .ok(),
+    }
+}
+
+fn required<T>(
+    data: &mut Map<String, Value>,
+    name: &str,
+    errors: &mut Vec<FieldError>,
+    parse: impl FnOnce(Value) -> Result<T, FieldError>,
+) -> Option<T> {
+    if matches!(data.get(name), None | Some(Value::Null)) {
+        errors.push(FieldError::new(format!("data.{name}"), "is required"));
+        return None;
+    }
+    optional(data, name, errors, parse)
+}
+
+/// A payment as it appears in responses.
+#[derive(Debug, Serialize)]
+pub struct PaymentResource<'a> {
+    /// Always `payments`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The id.
+    pub id: String,
+    /// The version.
+    pub version: u64,
+    /// The owner.
+    pub organisation_id: String,
+    /// The attributes, unmodelled fields included.
+    pub attributes: &'a PaymentAttributes,
+}
+
+impl<'a> From<&'a Payment> for PaymentResource<'a> {
+    fn from(payment: &'a Payment) -> Self {
+        Self {
+            kind: PAYMENT_TYPE,
+            id: payment.id().to_string(),
+            version: payment.version().value(),
+            organisation_id: payment.organisation_id().to_string(),
+            attributes: payment.attributes(),
+        }
+    }
+}
+
+/// `links` of a single-payment response.
+#[derive(Debug, Serialize)]
+pub struct SelfLink {
+    /// The payment's own URL.
+    #[serde(rename = "self")]
+    pub self_link: String,
+}
+
+/// A single-payment response body.
+#[derive(Debug, Serialize)]
+pub struct PaymentResponse<'a> {
+    /// The payment.
+    pub data: PaymentResource<'a>,
+    /// Its links.
+    pub links: SelfLink,
+}
+
+/// `links` of a list response.
+#[derive(Debug, Serialize)]
+pub struct PageLinks {
+    /// This page.
+    #[serde(rename = "self")]
+    pub self_link: String,
+    /// The next page, present exactly when more payments remain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// A list response body.
+#[derive(Debug, Serialize)]
+pub struct PaymentListResponse<'a> {
+    /// The payments of this page.
+    pub data: Vec<PaymentResource<'a>>,
+    /// Paging links.
+    pub links: PageLinks,
+}
+
+/// A response with a JSON body serialized once.
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut response = (status, bytes).into_response();
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "response serialization failed");
+            ApiError::internal().into_response()
+        }
+    }
+}
+
+/// A single-payment response with its `ETag` (and `Location` when `created`).
+pub fn payment_response(status: StatusCode, payment: &Payment, links: &Links) -> Response {
+    let self_link = links.payment(payment.id());
+    let mut response = json_response(
+        status,
+        &PaymentResponse {
+            data: payment.into(),
+            links: SelfLink {
+                self_link: self_link.clone(),
+            },
+        },
+    );
+    let headers = response.headers_mut();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", payment.version())) {
+        headers.insert(ETAG, etag);
+    }
+    if status == StatusCode::CREATED {
+        if let Ok(location) = HeaderValue::from_str(&self_link) {
+            headers.insert(LOCATION, location);
+        }
+    }
+    response
+}

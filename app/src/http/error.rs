@@ -1,0 +1,232 @@
+//! The one error type of the HTTP layer: every refusal leaves as the same JSON body.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::{
+    CreatePaymentError, DeletePaymentError, FieldError, GetPaymentError, ListPaymentsError,
+    RepositoryError, UpdatePaymentError, ValidationError,
+};
+use serde::Serialize;
+
+/// Seconds a client should wait before retrying when storage is unavailable.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+/// The JSON body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorBody {
+    /// A stable machine-readable code, e.g. `validation_failed`.
+    pub error_code: &'static str,
+    /// A human-readable explanation.
+    pub error_message: String,
+    /// The refused fields, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// One refused field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorDetail {
+    /// Dotted path of the field, e.g. `data.attributes.amount`.
+    pub field: String,
+    /// Why it was refused.
+    pub message: String,
+}
+
+/// An HTTP error: a status and our JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    /// An error with no field details.
+    pub fn new(status: StatusCode, error_code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error_code,
+                error_message: message.into(),
+                details: Vec::new(),
+            },
+        }
+    }
+
+    /// 400 `invalid_json`: the body is not one well-formed JSON document we accept.
+    pub fn invalid_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
+    }
+
+    /// 400 `invalid_query`.
+    pub fn invalid_query(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+    }
+
+    /// 400 `invalid_id`: a path id that is not a UUID.
+    pub fn invalid_id(text: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+            format!("payment id {text:?} is not a UUID"),
+        )
+    }
+
+    /// 400 `invalid_header`.
+    pub fn invalid_header(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_header", message)
+    }
+
+    /// 404 `route_not_found`.
+    pub fn route_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+    }
+
+    /// 405 `method_not_allowed`.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not support this method",
+        )
+    }
+
+    /// 500 `internal_error`: says nothing about the cause, which goes to the log.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the server failed to process the request; it has been logged",
+        )
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body.
+    pub fn body(&self) -> &ErrorBody {
+        &self.body
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        let details = error
+            .fields()
+            .iter()
+            .map(|FieldError { field, message }| ErrorDetail {
+                field: field.clone(),
+                message: message.clone(),
+            })
+            .collect();
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            body: ErrorBody {
+                error_code: "validation_failed",
+                error_message: format!("the payment is invalid: {error}"),
+                details,
+            },
+        }
+    }
+}
+
+impl From<RepositoryError> for ApiError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(cause) => {
+                tracing::warn!(%cause, "storage unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "the payment storage is temporarily unavailable; retry later",
+                )
+            }
+            RepositoryError::Internal(cause) => {
+                tracing::error!(%cause, "storage failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
+fn not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("payment {id} not found"),
+    )
+}
+
+fn version_conflict(message: String) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
+}
+
+impl From<CreatePaymentError> for ApiError {
+    fn from(error: CreatePaymentError) -> Self {
+        match error {
+            CreatePaymentError::Conflict { .. } => {
+                Self::new(StatusCode::CONFLICT, "payment_exists", error.to_string())
+            }
+            CreatePaymentError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+impl From<GetPaymentError> for ApiError {
+    fn from(error: GetPaymentError) -> Self {
+        match error {
+            GetPaymentError::NotFound { id } => not_found(id),
+            GetPaymentError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+impl From<UpdatePaymentError> for ApiError {
+    fn from(error: UpdatePaymentError) -> Self {
+        match error {
+            UpdatePaymentError::NotFound { id } => not_found(id),
+            UpdatePaymentError::VersionConflict { .. } => version_conflict(error.to_string()),
+            UpdatePaymentError::PreconditionFailed { .. } => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                error.to_string(),
+            ),
+            UpdatePaymentError::VersionExhausted { .. } => {
+                Self::new(StatusCode::CONFLICT, "version_exhausted", error.to_string())
+            }
+            UpdatePaymentError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+impl From<DeletePaymentError> for ApiError {
+    fn from(error: DeletePaymentError) -> Self {
+        match error {
+            DeletePaymentError::NotFound { id } => not_found(id),
+            DeletePaymentError::VersionConflict { .. } => version_conflict(error.to_string()),
+            DeletePaymentError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+impl From<ListPaymentsError> for ApiError {
+    fn from(error: ListPaymentsError) -> Self {
+        match error {
+            ListPaymentsError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
+    }
+}

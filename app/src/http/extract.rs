@@ -1,0 +1,142 @@
+//! Extractors whose every rejection is an [`ApiError`], so clients always get our error body.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::{CONTENT_TYPE, IF_MATCH};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use domain::{PaymentId, Version};
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::json::parse_strict;
+
+/// A request body that is one strictly parsed JSON document.
+#[derive(Debug)]
+pub struct JsonDocument(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonDocument {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        check_content_type(request.headers())?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "the request body is larger than this server accepts",
+                    )
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_body",
+                        rejection.body_text(),
+                    )
+                }
+            })?;
+        parse_strict(&bytes).map(JsonDocument).map_err(|reason| {
+            ApiError::invalid_json(format!("the body is not accepted JSON: {reason}"))
+        })
+    }
+}
+
+/// Accepts `application/json` and `application/*+json`, with or without parameters.
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let unsupported = || {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+        )
+    };
+    let value = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(unsupported)?;
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    is_json.then_some(()).ok_or_else(unsupported)
+}
+
+/// The `{id}` path segment, parsed as a payment id.
+#[derive(Debug, Clone, Copy)]
+pub struct PaymentPath(pub PaymentId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PaymentPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_id", rejection.body_text())
+            })?;
+        PaymentId::parse(&text)
+            .map(PaymentPath)
+            .map_err(|_| ApiError::invalid_id(&text))
+    }
+}
+
+/// The version named by an `If-Match` header: `None` without the header or for `*`.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<Version>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let mut values = parts.headers.get_all(IF_MATCH).iter();
+        let (Some(value), None) = (values.next(), values.next()) else {
+            return Ok(IfMatch(None));
+        };
+        let invalid = || {
+            ApiError::invalid_header(
+                "If-Match must be one entity tag such as \"3\" (the payment version) or *",
+            )
+        };
+        let text = value.to_str().map_err(|_| invalid())?.trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        let version = text
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<u64>().ok())
+            .and_then(|number| Version::new(number).ok())
+            .ok_or_else(invalid)?;
+        Ok(IfMatch(Some(version)))
+    }
+}
+
+/// The query string as decoded `(name, value)` pairs, refusing repeated names.
+pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|e| ApiError::invalid_query(format!("the query string is malformed: {e}")))?;
+    for (index, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..index].iter().any(|(seen, _)| seen == name) {
+            return Err(ApiError::invalid_query(format!(
+                "query parameter {name:?} is repeated"
+            )));
+        }
+    }
+    Ok(pairs)
+}
+
+/// Parses a non-negative integer query parameter.
+pub fn query_integer(name: &str, value: &str) -> Result<u64, ApiError> {
+    value.parse::<u64>().map_err(|_| {
+        ApiError::invalid_query(format!(
+            "{name} must be a non-negative integer, got {value:?}"
+        ))
+    })
+}

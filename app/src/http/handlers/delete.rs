@@ -1,0 +1,34 @@
+//! `DELETE /v1/payments/{id}[?version=N]`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use domain::Version;
+
+use crate::http::error::ApiError;
+use crate::http::extract::{query_integer, query_pairs, PaymentPath};
+use crate::http::AppState;
+
+/// Deletes a payment; with `?version=N`, only if N is the stored version.
+pub async fn delete_payment(
+    State(state): State<AppState>,
+    PaymentPath(id): PaymentPath,
+    RawQuery(query): RawQuery,
+) -> Result<StatusCode, ApiError> {
+    let mut expected = None;
+    for (name, value) in query_pairs(query.as_deref())? {
+        match name.as_str() {
+            "version" => {
+                let version = Version::new(query_integer("version", &value)?)
+                    .map_err(|e| ApiError::invalid_query(e.message))?;
+                expected = Some(version);
+            }
+            _ => {
+                return Err(ApiError::invalid_query(format!(
+                    "unknown query parameter {name:?}"
+                )))
+            }
+        }
+    }
+    state.service.delete(id, expected).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,68 @@
+//! `GET /v1/payments`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::{ListQuery, OrganisationId, PageSize, PaymentId};
+
+use crate::http::dto::{json_response, PageLinks, PaymentListResponse};
+use crate::http::error::ApiError;
+use crate::http::extract::{query_integer, query_pairs};
+use crate::http::AppState;
+
+/// Lists payments in ascending id order, one page at a time.
+pub async fn list_payments(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = parse_list_query(query.as_deref())?;
+    let page = state.service.list(&query).await?;
+    let next = page.next_cursor().map(|after| {
+        state.links.page(&ListQuery {
+            after: Some(after),
+            ..query
+        })
+    });
+    let body = PaymentListResponse {
+        data: page.items.iter().map(Into::into).collect(),
+        links: PageLinks {
+            self_link: state.links.page(&query),
+            next,
+        },
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {
+    let mut query = ListQuery::default();
+    for (name, value) in query_pairs(raw)? {
+        match name.as_str() {
+            "filter[organisation_id]" => {
+                let organisation = OrganisationId::parse(&value).map_err(|_| {
+                    ApiError::invalid_query(format!(
+                        "filter[organisation_id] must be a UUID, got {value:?}"
+                    ))
+                })?;
+                query.organisation_id = Some(organisation);
+            }
+            "page[size]" => {
+                query.page_size = PageSize::new(query_integer("page[size]", &value)?)
+                    .map_err(|e| ApiError::invalid_query(e.message))?;
+            }
+            "page[after]" => {
+                let after = PaymentId::parse(&value).map_err(|_| {
+                    ApiError::invalid_query(format!(
+                        "page[after] must be a payment id, got {value:?}"
+                    ))
+                })?;
+                query.after = Some(after);
+            }
+            _ => {
+                return Err(ApiError::invalid_query(format!(
+                    "unknown query parameter {name:?}"
+                )))
+            }
+        }
+    }
+    Ok(query)
+}

@@ -1,0 +1,43 @@
+//! `PUT /v1/payments/{id}`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::{FieldError, PaymentUpdate, ValidationError, VersionCheck};
+
+use crate::http::dto::{parse_payment_request, payment_response};
+use crate::http::error::ApiError;
+use crate::http::extract::{IfMatch, JsonDocument, PaymentPath};
+use crate::http::AppState;
+
+/// Replaces a payment's owner and attributes at the version the client last saw.
+pub async fn update_payment(
+    State(state): State<AppState>,
+    PaymentPath(id): PaymentPath,
+    IfMatch(if_match): IfMatch,
+    JsonDocument(document): JsonDocument,
+) -> Result<Response, ApiError> {
+    let request = parse_payment_request(document)?;
+    if let Some(body_id) = request.id.filter(|body_id| *body_id != id) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "id_mismatch",
+            format!("data.id {body_id} does not match the payment id {id} in the path"),
+        ));
+    }
+    let check = VersionCheck::from_parts(request.version, if_match).ok_or_else(|| {
+        ValidationError::single(FieldError::new(
+            "data.version",
+            "is required (the version you last read), unless an If-Match header is sent",
+        ))
+    })?;
+    let payment = state
+        .service
+        .update(PaymentUpdate {
+            id,
+            content: request.content,
+            check,
+        })
+        .await?;
+    Ok(payment_response(StatusCode::OK, &payment, &state.links))
+}

@@ -1,0 +1,250 @@
+//! The schemaless attributes of a payment: every field survives untouched, the modelled ones are
+//! checked once here.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::errors::{join_path, FieldError, ValidationError};
+use crate::models::amount::{Amount, Currency};
+use crate::models::date::is_calendar_date;
+
+/// The deepest nesting of objects and arrays accepted inside `attributes`, the attributes object
+/// itself counting as one level. With the `{"data": {"attributes": ...}}` envelope a request
+/// document is then at most 32 levels deep.
+pub const MAX_ATTRIBUTES_DEPTH: usize = 30;
+
+/// Fields that must hold a real calendar date written `YYYY-MM-DD`, wherever they appear.
+pub const DATE_FIELDS: [&str; 3] = ["processing_date", "birth_date", "date_of_birth"];
+
+/// Amount ceilings of the payment schemes that have one (scheme name, limit in hundredths).
+const SCHEME_LIMITS: [(&str, u128, &str); 2] = [
+    ("FPS", 25_000_000, "250000.00"),
+    ("Bacs", 2_000_000_000, "20000000.00"),
+];
+
+/// Validated payment attributes.
+///
+/// Holds the attributes as compact JSON text (cheap to clone, to store and to serve) together
+/// with the modelled fields already parsed. Unmodelled fields are kept exactly as given.
+#[derive(Clone)]
+pub struct PaymentAttributes {
+    json: Arc<RawValue>,
+    amount: Amount,
+    currency: Currency,
+}
+
+impl PaymentAttributes {
+    /// Validates a JSON object as payment attributes.
+    ///
+    /// Rules: `amount` is a decimal string (see [`Amount::parse`]); `currency` is an ISO 4217
+    /// code; date fields ([`DATE_FIELDS`]) are real `YYYY-MM-DD` dates; `payment_scheme` FPS
+    /// allows at most 250000.00 and Bacs at most 20000000.00; no key anywhere starts with `$` or
+    /// contains `.` or NUL; nesting is at most [`MAX_ATTRIBUTES_DEPTH`]; every integer fits in
+    /// an `i64`. Every broken rule is reported, each with its field path.
+    pub fn parse(fields: Map<String, Value>) -> Result<Self, ValidationError> {
+        let mut errors = Vec::new();
+        check_tree(&fields, "", 1, &mut errors);
+        let amount = required_str(&fields, "amount", &mut errors).and_then(|text| {
+            collect(
+                Amount::parse(text).map_err(|e| e.under("amount")),
+                &mut errors,
+            )
+        });
+        let currency = required_str(&fields, "currency", &mut errors).and_then(|code| {
+            collect(
+                Currency::parse(code).map_err(|e| e.under("currency")),
+                &mut errors,
+            )
+        });
+        if let Some(amount) = amount {
+            check_scheme_limit(&fields, amount, &mut errors);
+        }
+        match (amount, currency) {
+            (Some(amount), Some(currency)) if errors.is_empty() => {
+                let text = serde_json::to_string(&fields)
+                    .map_err(|e| ValidationError::single(FieldError::new("", e.to_string())))?;
+                let json = RawValue::from_string(text)
+                    .map_err(|e| ValidationError::single(FieldError::new("", e.to_string())))?;
+                Ok(Self {
+                    json: Arc::from(json),
+                    amount,
+                    currency,
+                })
+            }
+            _ => Err(ValidationError(errors)),
+        }
+    }
+
+    /// Validates any JSON value as payment attributes; it must be an object.
+    pub fn from_value(value: Value) -> Result<Self, ValidationError> {
+        match value {
+            Value::Object(fields) => Self::parse(fields),
+            _ => Err(FieldError::new("", "must be a JSON object").into()),
+        }
+    }
+
+    /// The amount.
+    pub fn amount(&self) -> Amount {
+        self.amount
+    }
+
+    /// The currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// The attributes as compact JSON text (an object).
+    pub fn as_json(&self) -> &str {
+        self.json.get()
+    }
+
+    /// The attributes as a JSON object, unmodelled fields included.
+    pub fn to_map(&self) -> Map<String, Value> {
+        // The text was produced by serde_json from a `Map`, so it always parses back into one.
+        serde_json::from_str(self.json.get()).unwrap_or_default()
+    }
+
+    /// One field by name.
+    pub fn get(&self, field: &str) -> Option<Value> {
+        self.to_map().remove(field)
+    }
+}
+
+impl PartialEq for PaymentAttributes {
+    /// Equal when they hold the same JSON values; key order does not matter.
+    fn eq(&self, other: &Self) -> bool {
+        self.as_json() == other.as_json() || self.to_map() == other.to_map()
+    }
+}
+
+impl Eq for PaymentAttributes {}
+
+impl fmt::Debug for PaymentAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_json())
+    }
+}
+
+impl Serialize for PaymentAttributes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
+}
+
+fn collect<T>(result: Result<T, FieldError>, errors: &mut Vec<FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+fn required_str<'a>(
+    fields: &'a Map<String, Value>,
+    name: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<&'a str> {
+    match fields.get(name) {
+        Some(Value::String(text)) => Some(text),
+        Some(_) => {
+            errors.push(FieldError::new(name, "must be a string"));
+            None
+        }
+        None => {
+            errors.push(FieldError::new(name, "is required"));
+            None
+        }
+    }
+}
+
+fn check_scheme_limit(fields: &Map<String, Value>, amount: Amount, errors: &mut Vec<FieldError>) {
+    let scheme = match fields.get("payment_scheme") {
+        None | Some(Value::Null) => return,
+        Some(Value::String(scheme)) => scheme,
+        Some(_) => {
+            errors.push(FieldError::new("payment_scheme", "must be a string"));
+            return;
+        }
+    };
+    let limit = SCHEME_LIMITS
+        .iter()
+        .find(|(name, _, _)| name.eq_ignore_ascii_case(scheme));
+    if let Some((name, limit, limit_text)) = limit {
+        if amount.hundredths() > *limit {
+            errors.push(FieldError::new(
+                "amount",
+                format!("must be at most {limit_text} for payment scheme {name}"),
+            ));
+        }
+    }
+}
+
+/// Checks keys, nesting, integer ranges and date fields of the whole tree below `fields`.
+fn check_tree(fields: &Map<String, Value>, path: &str, depth: usize, errors: &mut Vec<FieldError>) {
+    if depth > MAX_ATTRIBUTES_DEPTH {
+        errors.push(FieldError::new(
+            path,
+            format!("nesting deeper than {MAX_ATTRIBUTES_DEPTH} levels"),
+        ));
+        return;
+    }
+    for (key, value) in fields {
+        let field = join_path(path, key);
+        if let Some(problem) = key_problem(key) {
+            errors.push(FieldError::new(field.clone(), problem));
+        }
+        if DATE_FIELDS.contains(&key.as_str()) {
+            check_date(value, &field, errors);
+        }
+        check_value(value, &field, depth, errors);
+    }
+}
+
+fn check_value(value: &Value, path: &str, depth: usize, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::Object(fields) => check_tree(fields, path, depth + 1, errors),
+        Value::Array(items) => {
+            if depth + 1 > MAX_ATTRIBUTES_DEPTH {
+                errors.push(FieldError::new(
+                    path,
+                    format!("nesting deeper than {MAX_ATTRIBUTES_DEPTH} levels"),
+                ));
+                return;
+            }
+            for (index, item) in items.iter().enumerate() {
+                check_value(item, &format!("{path}[{index}]"), depth + 1, errors);
+            }
+        }
+        Value::Number(number) if number.is_u64() && number.as_i64().is_none() => {
+            errors.push(FieldError::new(
+                path,
+                "integer out of range: must fit in a signed 64-bit integer",
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// Why a key cannot be stored, if it cannot: document stores give `$` and `.` special meaning.
+pub fn key_problem(key: &str) -> Option<&'static str> {
+    if key.starts_with('$') {
+        Some("field names must not start with '$'")
+    } else if key.contains('.') {
+        Some("field names must not contain '.'")
+    } else if key.contains('\0') {
+        Some("field names must not contain NUL characters")
+    } else {
+        None
+    }
+}
+
+fn check_date(value: &Value, path: &str, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::Null => {}
+        Value::String(text) if is_calendar_date(text) => {}
+        _ => errors.push(FieldError::new(
+            path,
+            "must be a real calendar date written YYYY-MM-DD",
+        )),
+    }
+}

@@ -1,0 +1,17 @@
+//! The payment model and its value objects.
+
+mod amount;
+mod attributes;
+mod date;
+mod ids;
+mod list;
+mod payment;
+mod version;
+
+pub use amount::{Amount, Currency, MAX_AMOUNT_LEN};
+pub use attributes::{key_problem, PaymentAttributes, DATE_FIELDS, MAX_ATTRIBUTES_DEPTH};
+pub use date::is_calendar_date;
+pub use ids::{OrganisationId, PaymentId};
+pub use list::{ListQuery, Page, PageSize};
+pub use payment::{NewPayment, Payment, PaymentContent, PaymentUpdate, VersionCheck, PAYMENT_TYPE};
+pub use version::Version;

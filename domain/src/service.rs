@@ -1,0 +1,154 @@
+//! The payments use cases, written against the repository port only.
+
+use std::sync::Arc;
+
+use crate::errors::{
+    CreatePaymentError, DeletePaymentError, GetPaymentError, ListPaymentsError, RepositoryError,
+    UpdatePaymentError,
+};
+use crate::models::{
+    ListQuery, NewPayment, Page, Payment, PaymentId, PaymentUpdate, Version, VersionCheck,
+};
+use crate::ports::{InsertOutcome, PaymentRepository, WriteOutcome};
+
+/// The result of a successful create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// The stored payment.
+    pub payment: Payment,
+    /// `false` when an identical payment already existed (a safe retry).
+    pub newly_created: bool,
+}
+
+/// The payments use cases. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct PaymentService {
+    repository: Arc<dyn PaymentRepository>,
+}
+
+impl PaymentService {
+    /// A service storing payments in `repository`.
+    pub fn new(repository: Arc<dyn PaymentRepository>) -> Self {
+        Self { repository }
+    }
+
+    /// Creates a payment at version 0. Creating again with the same id and the same content
+    /// returns the stored payment (safe retry); with other content it is a conflict.
+    pub async fn create(&self, new: NewPayment) -> Result<Created, CreatePaymentError> {
+        let id = new.id.unwrap_or_else(PaymentId::generate);
+        let payment = Payment::new(
+            id,
+            Version::INITIAL,
+            new.content.organisation_id,
+            new.content.attributes.clone(),
+        );
+        match self.repository.insert(&payment).await? {
+            InsertOutcome::Inserted => Ok(Created {
+                payment,
+                newly_created: true,
+            }),
+            InsertOutcome::AlreadyExists(existing) if existing.has_content(&new.content) => {
+                Ok(Created {
+                    payment: existing,
+                    newly_created: false,
+                })
+            }
+            InsertOutcome::AlreadyExists(_) => Err(CreatePaymentError::Conflict { id }),
+        }
+    }
+
+    /// Fetches one payment.
+    pub async fn get(&self, id: PaymentId) -> Result<Payment, GetPaymentError> {
+        self.repository
+            .find(id)
+            .await?
+            .ok_or(GetPaymentError::NotFound { id })
+    }
+
+    /// Replaces a payment's owner and attributes if the client's version checks hold; the
+    /// version goes up by one.
+    pub async fn update(&self, update: PaymentUpdate) -> Result<Payment, UpdatePaymentError> {
+        let id = update.id;
+        let expected = match update.check {
+            VersionCheck::Document(version) | VersionCheck::IfMatch(version) => version,
+            VersionCheck::Both { document, if_match } if document == if_match => document,
+            // Two different versions can never both hold: report the check that fails first.
+            VersionCheck::Both { .. } => {
+                let actual = self.stored_version(id).await?;
+                return Err(version_mismatch(update.check, actual));
+            }
+        };
+        let Some(next) = expected.next() else {
+            let actual = self.stored_version(id).await?;
+            return Err(if actual == expected {
+                UpdatePaymentError::VersionExhausted { id }
+            } else {
+                version_mismatch(update.check, actual)
+            });
+        };
+        let replacement = Payment::new(
+            id,
+            next,
+            update.content.organisation_id,
+            update.content.attributes,
+        );
+        match self.repository.update(&replacement, expected).await? {
+            WriteOutcome::Written => Ok(replacement),
+            WriteOutcome::NotFound => Err(UpdatePaymentError::NotFound { id }),
+            WriteOutcome::VersionConflict { actual } => Err(version_mismatch(update.check, actual)),
+        }
+    }
+
+    /// Deletes a payment; with `expected`, only at that version.
+    pub async fn delete(
+        &self,
+        id: PaymentId,
+        expected: Option<Version>,
+    ) -> Result<(), DeletePaymentError> {
+        match self.repository.delete(id, expected).await? {
+            WriteOutcome::Written => Ok(()),
+            WriteOutcome::NotFound => Err(DeletePaymentError::NotFound { id }),
+            WriteOutcome::VersionConflict { actual } => Err(DeletePaymentError::VersionConflict {
+                // A conflict is only possible when a version was given.
+                expected: expected.unwrap_or(actual),
+                actual,
+            }),
+        }
+    }
+
+    /// Lists payments in ascending id order.
+    pub async fn list(&self, query: &ListQuery) -> Result<Page, ListPaymentsError> {
+        Ok(self.repository.list(query).await?)
+    }
+
+    /// Whether the storage answers.
+    pub async fn check_health(&self) -> Result<(), RepositoryError> {
+        self.repository.check_health().await
+    }
+
+    async fn stored_version(&self, id: PaymentId) -> Result<Version, UpdatePaymentError> {
+        match self.repository.find(id).await? {
+            Some(payment) => Ok(payment.version()),
+            None => Err(UpdatePaymentError::NotFound { id }),
+        }
+    }
+}
+
+/// The error for a stored version that fails `check`: `If-Match` is evaluated first.
+fn version_mismatch(check: VersionCheck, actual: Version) -> UpdatePaymentError {
+    match check {
+        VersionCheck::IfMatch(expected) => {
+            UpdatePaymentError::PreconditionFailed { expected, actual }
+        }
+        VersionCheck::Both { if_match, .. } if if_match != actual => {
+            UpdatePaymentError::PreconditionFailed {
+                expected: if_match,
+                actual,
+            }
+        }
+        VersionCheck::Document(expected)
+        | VersionCheck::Both {
+            document: expected, ..
+        } => UpdatePaymentError::VersionConflict { expected, actual },
+    }
+}

@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Runs a throw-away MongoDB wire-protocol server for the MongoDB adapter tests.
+#
+# There is no mongod and no Docker here, so we use SecantusDB (a
+# MongoDB-compatible server over WiredTiger, GPL; used only as a test tool,
+# never linked or shipped) installed from PyPI into a cached virtualenv.
+#
+# Usage:
+#   URI=$(scripts/mongo-test-server.sh start)   # prints only the URI on stdout
+#   scripts/mongo-test-server.sh kill           # SIGKILL, keep port + storage
+#   scripts/mongo-test-server.sh resume         # same port, same storage, wait ready
+#   scripts/mongo-test-server.sh stop           # stop and delete storage; idempotent
+#   scripts/mongo-test-server.sh uri|status
+#
+# Environment:
+#   SECANTUS_HOME     virtualenv cache (default ~/.cache/payment-server/secantus)
+#   SECANTUS_VERSION  PyPI version to install (default 0.7.0b3)
+#   STATE_DIR         pid/uri/port/storage/log files (default <repo>/target/mongo-test-server)
+#   PYTHON            interpreter used to create the virtualenv (default python3)
+#   READY_TIMEOUT     seconds to wait for the port (default 30)
+#   KEEP_STORAGE=1    make `stop` keep the data directory (for post-mortems)
+set -euo pipefail
+
+readonly SECANTUS_VERSION="${SECANTUS_VERSION:-0.7.0b3}"
+readonly SECANTUS_HOME="${SECANTUS_HOME:-$HOME/.cache/payment-server/secantus}"
+readonly PYTHON="${PYTHON:-python3}"
+readonly READY_TIMEOUT="${READY_TIMEOUT:-30}"
+readonly HOST=127.0.0.1
+
+# Anchor the default state dir on the repo, not the caller's cwd, so `stop`
+# from anywhere finds what `start` wrote.
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly STATE_DIR="${STATE_DIR:-$repo_root/target/mongo-test-server}"
+readonly PID_FILE="$STATE_DIR/pid"
+readonly URI_FILE="$STATE_DIR/uri"
+readonly PORT_FILE="$STATE_DIR/port"
+readonly STORAGE_FILE="$STATE_DIR/storage"
+readonly LOG_FILE="$STATE_DIR/server.log"
+# An explicit (empty) config disables the daemon's auto-discovery of
+# ./secantusd.toml, ~/.secantus/… and /etc/secantus/…, so a stray file on a
+# machine cannot change how tests run.
+readonly CONFIG_FILE="$STATE_DIR/secantusd.toml"
+
+# stdout carries only the URI (callers capture it); everything else goes here.
+log() { printf 'mongo-test-server: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+installed_version() {
+  "$SECANTUS_HOME/bin/python" -c \
+    'import importlib.metadata as m; print(m.version("SecantusDB"))' 2>/dev/null || true
+}
+
+ensure_installed() {
+  mkdir -p "$(dirname "$SECANTUS_HOME")"
+  # Serialise installs: parallel test jobs must not pip into one venv at once.
+  exec 9>"$SECANTUS_HOME.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+  if [[ -x "$SECANTUS_HOME/bin/secantusd-py" && "$(installed_version)" == "$SECANTUS_VERSION" ]]; then
+    exec 9>&-
+    return
+  fi
+  log "installing SecantusDB==$SECANTUS_VERSION into $SECANTUS_HOME"
+  # Wrong version or half-finished install: start from a clean venv.
+  rm -rf "$SECANTUS_HOME"
+  "$PYTHON" -m venv "$SECANTUS_HOME" >&2 ||
+    die "'$PYTHON -m venv' failed (on Debian's system python: apt-get install python3-venv)"
+  "$SECANTUS_HOME/bin/pip" install --quiet --disable-pip-version-check \
+    "SecantusDB==$SECANTUS_VERSION" >&2
+  [[ "$(installed_version)" == "$SECANTUS_VERSION" ]] || die "install did not yield SecantusDB $SECANTUS_VERSION"
+  exec 9>&-
+}
+
+free_port() {
+  # The kernel picks a free port; the tiny race until the server binds is acceptable.
+  "$SECANTUS_HOME/bin/python" -c \
+    'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Pid from the pid file, only if that process is alive and is our server
+# (guards against signalling an unrelated process that reused the pid).
+live_pid() {
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid="$(<"$PID_FILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q secantusd || return 1
+  printf '%s\n' "$pid"
+}
+
+# kill -0 alone counts an unreaped zombie (our own child dying at startup)
+# as alive; look at the process state too.
+alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [[ "${stat%% *}" != Z ]]
+}
+
+wait_gone() {
+  local pid="$1" tries="$2"
+  while alive "$pid" && ((tries-- > 0)); do sleep 0.1; done
+  ! alive "$pid"
+}
+
+launch() {
+  local port="$1" storage="$2"
+  : >"$CONFIG_FILE"
+  printf '\n==== %s: starting on %s:%s, storage %s\n' \
+    "$(date '+%F %T')" "$HOST" "$port" "$storage" >>"$LOG_FILE"
+  # Only this launch's part of the (appended) log counts for readiness.
+  local log_from
+  log_from=$(($(wc -c <"$LOG_FILE") + 1))
+  # All three std streams redirected: otherwise `URI=$(… start)` would wait on
+  # the daemon holding the captured stdout pipe open.
+  nohup "$SECANTUS_HOME/bin/secantusd-py" --config "$CONFIG_FILE" \
+    --host "$HOST" --port "$port" --storage-path "$storage" \
+    </dev/null >>"$LOG_FILE" 2>&1 &
+  local pid=$!
+  printf '%s\n' "$pid" >"$PID_FILE"
+
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  # Ready = our daemon logged that it bound the port AND the port accepts.
+  # The port alone is not enough: if something else holds it, the daemon
+  # dies with EADDRINUSE while the connect still succeeds.
+  # (grep without -q reads all input: no SIGPIPE for tail under pipefail.)
+  until tail -c "+$log_from" "$LOG_FILE" | grep -F "listening on $HOST:$port" >/dev/null &&
+    (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; do
+    if ! alive "$pid"; then
+      rm -f "$PID_FILE"
+      log "server exited during startup; log follows"
+      tail -c "+$log_from" "$LOG_FILE" >&2
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      log "server not accepting connections on port $port after ${READY_TIMEOUT}s; log follows"
+      tail -c "+$log_from" "$LOG_FILE" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      rm -f "$PID_FILE"
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+cmd_start() {
+  mkdir -p "$STATE_DIR"
+  local pid
+  if pid="$(live_pid)"; then
+    # Reuse rather than fail, so a rerun after an interrupted test still works.
+    log "already running (pid $pid)"
+    cat "$URI_FILE"
+    return
+  fi
+  # Leftovers of a killed/crashed run: discard them, a start is always fresh.
+  cleanup_state
+  mkdir -p "$STATE_DIR"
+  ensure_installed
+
+  local port storage
+  port="$(free_port)"
+  # On-disk storage (not :memory:): durability-across-restart tests need it.
+  storage="$(mktemp -d "${TMPDIR:-/tmp}/mongo-test-storage.XXXXXX")"
+  printf '%s\n' "$port" >"$PORT_FILE"
+  printf '%s\n' "$storage" >"$STORAGE_FILE"
+  printf 'mongodb://%s:%s/?directConnection=true\n' "$HOST" "$port" >"$URI_FILE"
+  launch "$port" "$storage"
+  log "ready (pid $(<"$PID_FILE"), log $LOG_FILE)"
+  cat "$URI_FILE"
+}
+
+cmd_kill() {
+  local pid
+  if pid="$(live_pid)"; then
+    kill -KILL "$pid"
+    wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
+    log "killed pid $pid (port and storage kept for resume)"
+  else
+    log "not running"
+  fi
+  rm -f "$PID_FILE"
+}
+
+cmd_resume() {
+  local pid
+  if pid="$(live_pid)"; then
+    log "already running (pid $pid)"
+    return
+  fi
+  [[ -f "$PORT_FILE" && -f "$STORAGE_FILE" ]] || die "nothing to resume: run 'start' first"
+  ensure_installed
+  launch "$(<"$PORT_FILE")" "$(<"$STORAGE_FILE")"
+  log "resumed (pid $(<"$PID_FILE"))"
+}
+
+cleanup_state() {
+  if [[ -f "$STORAGE_FILE" && -z "${KEEP_STORAGE:-}" ]]; then
+    local storage
+    storage="$(<"$STORAGE_FILE")"
+    # Only ever delete a directory this script created.
+    case "$storage" in
+      */mongo-test-storage.*) rm -rf -- "$storage" ;;
+    esac
+  fi
+  rm -f "$PID_FILE" "$URI_FILE" "$PORT_FILE" "$STORAGE_FILE"
+}
+
+cmd_stop() {
+  local pid
+  if pid="$(live_pid)"; then
+    # SIGTERM lets WiredTiger close cleanly (~3 s); SIGKILL if it hangs.
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" 150; then
+      log "pid $pid ignored SIGTERM for 15s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
+    fi
+    log "stopped pid $pid"
+  fi
+  cleanup_state
+}
+
+cmd_uri() {
+  [[ -f "$URI_FILE" ]] || die "not started"
+  cat "$URI_FILE"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(live_pid)"; then
+    log "running (pid $pid) at $(<"$URI_FILE")"
+  else
+    log "not running"
+    return 1
+  fi
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  kill) cmd_kill ;;
+  resume) cmd_resume ;;
+  uri) cmd_uri ;;
+  status) cmd_status ;;
+  *)
+    log "usage: $0 start|stop|kill|resume|uri|status"
+    exit 2
+    ;;
+esac
