@@ -1,6 +1,7 @@
 //! Command-line and environment configuration.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
@@ -47,20 +48,108 @@ pub struct Config {
     )]
     pub max_body_bytes: usize,
 
-    /// Log format.
+    /// Log format (the level comes from RUST_LOG, default info).
     #[arg(long, env = "PAYMENT_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+
+    /// Longest time one request may take, in milliseconds; slower requests get 503.
+    #[arg(long, env = "PAYMENT_SERVER_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+
+    /// Most requests served at once; further requests wait for a free slot.
+    #[arg(long, env = "PAYMENT_SERVER_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+
+    /// On SIGTERM/SIGINT, how long in-flight requests may still run, in milliseconds.
+    #[arg(long, env = "PAYMENT_SERVER_SHUTDOWN_GRACE_MS", default_value_t = 30_000)]
+    pub shutdown_grace_ms: u64,
+
+    /// MongoDB connection string (with --storage mongo).
+    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+    pub mongo_uri: String,
+
+    /// MongoDB database name.
+    #[arg(long, env = "PAYMENT_SERVER_MONGO_DATABASE", default_value = "payment")]
+    pub mongo_database: String,
+
+    /// MongoDB collection name.
+    #[arg(long, env = "PAYMENT_SERVER_MONGO_COLLECTION", default_value = "payments")]
+    pub mongo_collection: String,
+
+    /// MongoDB connect timeout, in milliseconds.
+    #[arg(long, env = "PAYMENT_SERVER_MONGO_CONNECT_TIMEOUT_MS", default_value_t = 2_000)]
+    pub mongo_connect_timeout_ms: u64,
+
+    /// MongoDB server-selection timeout, in milliseconds: how long an operation waits for a
+    /// reachable server before answering 503.
+    #[arg(long, env = "PAYMENT_SERVER_MONGO_SERVER_SELECTION_TIMEOUT_MS", default_value_t = 2_000)]
+    pub mongo_server_selection_timeout_ms: u64,
+
+    /// Longest time one MongoDB operation may take, in milliseconds.
+    #[arg(long, env = "PAYMENT_SERVER_MONGO_OPERATION_TIMEOUT_MS", default_value_t = 3_000)]
+    pub mongo_operation_timeout_ms: u64,
+
+    /// MongoDB write concern `w`: `majority` or a number of nodes.
+    #[arg(long, env = "PAYMENT_SERVER_MONGO_WRITE_CONCERN", default_value = "majority")]
+    pub mongo_write_concern: String,
+
+    /// Whether MongoDB writes wait for the journal (j: true).
+    #[arg(long, env = "PAYMENT_SERVER_MONGO_JOURNAL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub mongo_journal: bool,
 }
 
 impl Config {
     /// The defaults, as if started with no flags and no environment (for tests and embedding).
     pub fn defaults() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            storage: StorageKind::Memory,
-            public_base_url: None,
-            max_body_bytes: 1_048_576,
-            log_format: LogFormat::Pretty,
-        }
+        use clap::{CommandFactory, FromArgMatches};
+        // Environment variables are ignored here, so the defaults are the documented ones.
+        let command = Self::command().mut_args(|arg| arg.env(None::<&'static str>));
+        // An empty command line always parses: every option has a default or is optional.
+        let matches = command.get_matches_from(["payment-server"]);
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+impl Config {
+    /// `--request-timeout-ms` as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// `--shutdown-grace-ms` as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = Config::defaults();
+        assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(config.storage, StorageKind::Memory);
+        assert_eq!(config.max_body_bytes, 1_048_576);
+        assert_eq!(config.mongo_database, "payment");
+        assert!(config.mongo_journal);
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let config = Config::try_parse_from([
+            "payment-server",
+            "--storage",
+            "mongo",
+            "--listen",
+            "0.0.0.0:9000",
+            "--mongo-journal",
+            "false",
+        ])
+        .unwrap();
+        assert_eq!(config.storage, StorageKind::Mongo);
+        assert_eq!(config.listen.port(), 9000);
+        assert!(!config.mongo_journal);
     }
 }

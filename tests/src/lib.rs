@@ -1,14 +1,219 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Test support for black-box tests: boots the real application wiring on port 0 for a chosen
+//! backend and talks HTTP to it.
+
+use std::net::SocketAddr;
+
+use app::config::StorageKind;
+use app::Config;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Which storage backend a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The in-memory repository.
+    Memory,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A running server on a loopback port, stopped when dropped.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The address the server listens on.
+    pub address: SocketAddr,
+    /// A client for it.
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+impl TestApp {
+    /// Boots the server on `backend` with otherwise default configuration.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
     }
+
+    /// Boots the server on `backend` after `adjust` has changed the configuration.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::defaults();
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        match backend {
+            Backend::Memory => config.storage = StorageKind::Memory,
+        }
+        adjust(&mut config);
+        Self::spawn_config(config).await
+    }
+
+    /// Boots the server exactly as `config` says (its listen port is replaced by a free one).
+    pub async fn spawn_config(mut config: Config) -> TestApp {
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        let router = app::build_app(&config).await.expect("the app builds");
+        let listener = TcpListener::bind(config.listen).await.expect("a free port");
+        let address = listener.local_addr().expect("a bound address");
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let signal = async {
+                let _ = stopped.await;
+            };
+            app::serve(listener, router, signal).await.expect("the server runs");
+        });
+        TestApp {
+            base_url: format!("http://{address}"),
+            address,
+            client: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
+    /// Stops accepting, waits for in-flight requests to finish, then returns.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// A request to `path` (e.g. `/v1/payments`).
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base_url))
+    }
+
+    /// POSTs `body` as JSON to `path`.
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        Reply::send(self.request(Method::POST, path).json(body)).await
+    }
+
+    /// PUTs `body` as JSON to `path`.
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        Reply::send(self.request(Method::PUT, path).json(body)).await
+    }
+
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::send(self.request(Method::GET, path)).await
+    }
+
+    /// DELETEs `path`.
+    pub async fn delete(&self, path: &str) -> Reply {
+        Reply::send(self.request(Method::DELETE, path)).await
+    }
+
+    /// Creates a payment for `organisation_id` and returns its JSON resource (`data`).
+    pub async fn create_payment(&self, organisation_id: &str) -> Value {
+        let reply = self
+            .post("/v1/payments", &payment_document(organisation_id, "100.21"))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["data"].clone()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// A finished response: status, headers and the body parsed as JSON (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body as JSON.
+    pub body: Value,
+}
+
+impl Reply {
+    /// Reads a whole response.
+    pub async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a readable body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!("the body is not JSON: {}", String::from_utf8_lossy(&bytes))
+            })
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Sends `request` and reads the reply.
+    pub async fn send(request: RequestBuilder) -> Reply {
+        Reply::read(request.send().await.expect("the server answers")).await
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Asserts our error shape with `status` and `error_code`, returning the body.
+    pub fn assert_error(&self, status: StatusCode, error_code: &str) -> &Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["error_code"], error_code, "{}", self.body);
+        assert!(
+            self.body["error_message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{}",
+            self.body
+        );
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        &self.body
+    }
+}
+
+/// A fresh random organisation id.
+pub fn new_organisation_id() -> String {
+    domain::PaymentId::generate().to_string()
+}
+
+/// A valid request document for `organisation_id` with `amount`.
+pub fn payment_document(organisation_id: &str, amount: &str) -> Value {
+    json!({
+        "data": {
+            "type": "payments",
+            "organisation_id": organisation_id,
+            "attributes": {
+                "amount": amount,
+                "currency": "GBP",
+                "payment_scheme": "FPS",
+                "processing_date": "2026-11-26",
+                "reference": "Payment for Em's piano lessons",
+                "beneficiary_party": {"account_name": "W Owens", "account_number": "31926819"},
+                "debtor_party": {"account_name": "EJ Brown Black", "account_number": "GB29XABC10161234567801"},
+                "charges_information": {"bearer_code": "SHAR", "sender_charges": [{"amount": "5.00", "currency": "GBP"}]}
+            }
+        }
+    })
+}
+
+/// Generates one `#[tokio::test]` per listed async test function and per backend; each
+/// function takes the [`TestApp`] to test.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($case:ident),+ $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::TestApp::spawn($crate::Backend::Memory).await).await;
+                }
+            )+
+        }
+    };
 }

@@ -89,13 +89,19 @@ impl<'de> DeserializeSeed<'de> for Level {
 }
 
 impl Level {
-    fn nested<E: de::Error>(&self) -> Result<Level, E> {
-        if self.0 >= MAX_DOCUMENT_DEPTH {
+    /// The level of the values inside a container at this level.
+    fn nested(&self) -> Level {
+        Level(self.0 + 1)
+    }
+
+    /// Refuses a container (object or array) that would sit below the deepest level.
+    fn check_container<E: de::Error>(&self) -> Result<(), E> {
+        if self.0 > MAX_DOCUMENT_DEPTH {
             return Err(E::custom(format!(
                 "the document is nested deeper than {MAX_DOCUMENT_DEPTH} levels"
             )));
         }
-        Ok(Level(self.0 + 1))
+        Ok(())
     }
 }
 
@@ -137,14 +143,16 @@ impl<'de> Visitor<'de> for Level {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.check_container()?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(self.nested()?)? {
+        while let Some(item) = seq.next_element_seed(self.nested())? {
             items.push(item);
         }
         Ok(Value::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.check_container()?;
         let mut fields = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if let Some(problem) = key_problem(&key) {
@@ -153,7 +161,7 @@ impl<'de> Visitor<'de> for Level {
             if fields.contains_key(&key) {
                 return Err(de::Error::custom(format!("duplicate field {key:?}")));
             }
-            let value = map.next_value_seed(self.nested()?)?;
+            let value = map.next_value_seed(self.nested())?;
             fields.insert(key, value);
         }
         Ok(Value::Object(fields))
