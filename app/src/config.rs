@@ -53,15 +53,27 @@ pub struct Config {
     pub log_format: LogFormat,
 
     /// Longest time one request may take, in milliseconds; slower requests get 503.
-    #[arg(long, env = "PAYMENT_SERVER_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
     pub request_timeout_ms: u64,
 
     /// Most requests served at once; further requests wait for a free slot.
-    #[arg(long, env = "PAYMENT_SERVER_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 1024
+    )]
     pub max_concurrent_requests: usize,
 
     /// On SIGTERM/SIGINT, how long in-flight requests may still run, in milliseconds.
-    #[arg(long, env = "PAYMENT_SERVER_SHUTDOWN_GRACE_MS", default_value_t = 30_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_SHUTDOWN_GRACE_MS",
+        default_value_t = 30_000
+    )]
     pub shutdown_grace_ms: u64,
 
     /// MongoDB connection string (with --storage mongo).
@@ -73,24 +85,44 @@ pub struct Config {
     pub mongo_database: String,
 
     /// MongoDB collection name.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_COLLECTION", default_value = "payments")]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_COLLECTION",
+        default_value = "payments"
+    )]
     pub mongo_collection: String,
 
     /// MongoDB connect timeout, in milliseconds.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_CONNECT_TIMEOUT_MS", default_value_t = 2_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_CONNECT_TIMEOUT_MS",
+        default_value_t = 2_000
+    )]
     pub mongo_connect_timeout_ms: u64,
 
     /// MongoDB server-selection timeout, in milliseconds: how long an operation waits for a
     /// reachable server before answering 503.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_SERVER_SELECTION_TIMEOUT_MS", default_value_t = 2_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_SERVER_SELECTION_TIMEOUT_MS",
+        default_value_t = 2_000
+    )]
     pub mongo_server_selection_timeout_ms: u64,
 
     /// Longest time one MongoDB operation may take, in milliseconds.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_OPERATION_TIMEOUT_MS", default_value_t = 3_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_OPERATION_TIMEOUT_MS",
+        default_value_t = 3_000
+    )]
     pub mongo_operation_timeout_ms: u64,
 
     /// MongoDB write concern `w`: `majority` or a number of nodes.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_WRITE_CONCERN", default_value = "majority")]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_WRITE_CONCERN",
+        default_value = "majority"
+    )]
     pub mongo_write_concern: String,
 
     /// Whether MongoDB writes wait for the journal (j: true).

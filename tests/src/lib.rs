@@ -58,7 +58,9 @@ impl TestApp {
             let signal = async {
                 let _ = stopped.await;
             };
-            app::serve(listener, router, signal).await.expect("the server runs");
+            app::serve(listener, router, signal)
+                .await
+                .expect("the server runs");
         });
         TestApp {
             base_url: format!("http://{address}"),
@@ -81,7 +83,8 @@ impl TestApp {
 
     /// A request to `path` (e.g. `/v1/payments`).
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.base_url))
+        self.client
+            .request(method, format!("{}{path}", self.base_url))
     }
 
     /// POSTs `body` as JSON to `path`.
@@ -168,7 +171,9 @@ impl Reply {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.body["error_code"], error_code, "{}", self.body);
         assert!(
-            self.body["error_message"].as_str().is_some_and(|m| !m.is_empty()),
+            self.body["error_message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
             "{}",
             self.body
         );
