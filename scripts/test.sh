@@ -33,6 +33,32 @@ log "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+# --- The domain and the in-memory backend as libraries (issue 5) ------------------------------
+# A consumer that wants only the in-memory repository must not compile the MongoDB driver, and
+# the published API docs must build without a warning.
+log "library split: adapters with only the in-memory backend"
+cargo build -p adapters --no-default-features --features memory
+cargo build -p adapters --no-default-features
+# Fails when a crate matching the pattern is in the tree `cargo tree ARGS...` prints.
+forbid_in_tree() {
+  local pattern="$1" tree found
+  shift
+  tree="$(cargo tree "$@" --prefix none)" || exit 1
+  found="$(grep -E "^($pattern) " <<<"$tree" || true)"
+  if [[ -n "$found" ]]; then
+    printf 'cargo tree %s must not contain:\n%s\n' "$*" "$found" >&2
+    exit 1
+  fi
+}
+forbid_in_tree 'mongodb|bson|tokio' -p adapters --no-default-features --features memory -e normal
+forbid_in_tree 'mongodb|bson' -p invoice-service -e normal,dev
+# The example consumer, built as its team would build it (its own features, not --all-features).
+cargo test -p invoice-service
+
+log "API docs: rustdoc without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features
+# -----------------------------------------------------------------------------------------------
+
 log "unit, contract and black-box tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --all-features --no-fail-fast

@@ -5,12 +5,35 @@
 //! into `#[tokio::test]`s for one backend (the calling crate needs `tokio` with the `macros` and
 //! `rt-multi-thread` features as a dev-dependency):
 //!
-//! ```ignore
+//! ```
+//! // tests/my_repository_contract.rs of a crate with its own `PaymentRepository`; here the
+//! // in-memory one stands in for it.
 //! adapters::payment_repository_contract!(|| async {
 //!     std::sync::Arc::new(adapters::InMemoryPaymentRepository::new())
 //!         as std::sync::Arc<dyn domain::PaymentRepository>
 //! });
+//! # fn main() {}
 //! ```
+//!
+//! The cases also run one by one, for a backend whose tests need their own set-up (a database
+//! per test, a fault injected part-way):
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use std::sync::Arc;
+//!
+//! use adapters::{contract, InMemoryPaymentRepository};
+//!
+//! contract::insert_existing_id_returns_stored_payment_and_keeps_it(Arc::new(
+//!     InMemoryPaymentRepository::new(),
+//! ))
+//! .await;
+//! # }
+//! ```
+//!
+//! [`sample_payment`] and [`sample_attributes`] are the suite's fixtures, usable in tests of
+//! your own.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -38,6 +38,8 @@ pub struct Config {
     /// Public base URL prefixed to response links (e.g. https://api.example.com); links are
     /// path-absolute when unset.
     #[arg(long, env = "PAYMENT_SERVER_PUBLIC_BASE_URL")]
+    // The doc comment is also the `--help` text, where markup would show: keep the URL bare.
+    #[allow(rustdoc::bare_urls)]
     pub public_base_url: Option<String>,
 
     /// Largest request body accepted, in bytes; larger bodies get 413.

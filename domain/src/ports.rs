@@ -1,10 +1,60 @@
 //! The repository port: what the domain needs from storage. Every adapter MUST honour the
 //! contract written on each method; `adapters`' contract suite checks it.
+//!
+//! ## Depending on the port
+//!
+//! A service of yours takes an `Arc<dyn PaymentRepository>` (or a [`PaymentService`] built on
+//! one) and never names a backend; the binary picks the backend once, at start-up, and tests pass
+//! the in-memory repository from the `adapters` crate or a mock.
+//!
+//! ## Mocking the port (feature `mock`)
+//!
+//! The in-memory repository is a real, complete backend, so most tests should use it. Failures it
+//! cannot produce — storage down, timeouts, corrupt data — come from `MockPaymentRepository`,
+//! which [mockall](https://docs.rs/mockall) generates with the `mock` feature. Turn the feature on
+//! for tests only:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! domain = { path = "../payment-server/domain", features = ["mock"] }
+//! ```
+//!
+//! Each port method `m` gets an `expect_m()` whose `returning` closure takes the method's
+//! arguments and returns its result:
+//!
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # {
+//! use std::sync::Arc;
+//!
+//! use domain::{GetPaymentError, MockPaymentRepository, PaymentId, PaymentService, RepositoryError};
+//!
+//! let mut repository = MockPaymentRepository::new();
+//! repository
+//!     .expect_find()
+//!     .times(1)
+//!     .returning(|_id| Err(RepositoryError::Unavailable("connection refused".into())));
+//! let service = PaymentService::new(Arc::new(repository));
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! let refused = runtime.block_on(service.get(PaymentId::generate())).unwrap_err();
+//! assert!(matches!(refused, GetPaymentError::Storage(RepositoryError::Unavailable(_))));
+//! # }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Implementing the port
+//!
+//! A new backend implements [`PaymentRepository`] and runs the `adapters` crate's contract suite
+//! (`adapters::contract`, feature `contract-tests`) against itself: the suite turns every rule
+//! written on the methods below into a test.
 
 use async_trait::async_trait;
 
 use crate::errors::RepositoryError;
 use crate::models::{ListQuery, Page, Payment, PaymentId, Version};
+#[cfg(doc)]
+use crate::service::PaymentService;
 
 /// The result of [`PaymentRepository::insert`].
 #[derive(Debug, Clone, PartialEq, Eq)]
