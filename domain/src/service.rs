@@ -26,6 +26,13 @@ pub struct PaymentService {
     repository: Arc<dyn PaymentRepository>,
 }
 
+impl std::fmt::Debug for PaymentService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The repository is a trait object without `Debug`; its presence is all there is to show.
+        f.debug_struct("PaymentService").finish_non_exhaustive()
+    }
+}
+
 impl PaymentService {
     /// A service storing payments in `repository`.
     pub fn new(repository: Arc<dyn PaymentRepository>) -> Self {
