@@ -11,6 +11,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod requests;
+
 /// Which storage backend a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -58,7 +60,9 @@ impl TestApp {
             let signal = async {
                 let _ = stopped.await;
             };
-            app::serve(listener, router, signal).await.expect("the server runs");
+            app::serve(listener, router, signal)
+                .await
+                .expect("the server runs");
         });
         TestApp {
             base_url: format!("http://{address}"),
@@ -81,7 +85,8 @@ impl TestApp {
 
     /// A request to `path` (e.g. `/v1/payments`).
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.base_url))
+        self.client
+            .request(method, format!("{}{path}", self.base_url))
     }
 
     /// POSTs `body` as JSON to `path`.
@@ -168,7 +173,9 @@ impl Reply {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.body["error_code"], error_code, "{}", self.body);
         assert!(
-            self.body["error_message"].as_str().is_some_and(|m| !m.is_empty()),
+            self.body["error_message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
             "{}",
             self.body
         );
