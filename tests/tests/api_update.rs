@@ -167,6 +167,21 @@ async fn update_with_malformed_if_match_returns_400_invalid_header(app: TestApp)
     assert_eq!(app.get(&path).await.body["data"]["version"], 0);
 }
 
+async fn update_with_two_if_match_headers_is_refused_not_ignored(app: TestApp) {
+    let organisation = new_organisation_id();
+    let path = payment_path(&app.create_payment(&organisation).await);
+    let request = app
+        .request(Method::PUT, &path)
+        .header(IF_MATCH, "\"7\"")
+        .header(IF_MATCH, "\"8\"")
+        .json(&replacement(&organisation, "6.00", Some(0)));
+
+    let reply = Reply::send(request).await;
+
+    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_header");
+    assert_eq!(app.get(&path).await.body["data"]["version"], 0);
+}
+
 async fn update_unknown_id_returns_404(app: TestApp) {
     let organisation = new_organisation_id();
     let path = format!("/v1/payments/{}", domain::PaymentId::generate());
@@ -244,6 +259,7 @@ tests::backend_tests!(
     update_with_matching_if_match_and_data_version_succeeds,
     update_without_version_or_if_match_returns_400,
     update_with_malformed_if_match_returns_400_invalid_header,
+    update_with_two_if_match_headers_is_refused_not_ignored,
     update_unknown_id_returns_404,
     update_non_uuid_id_returns_400_invalid_id,
     update_with_data_id_other_than_path_id_returns_400_id_mismatch,
