@@ -1,10 +1,11 @@
-//! Request helpers shared by the black-box API tests: raw bodies, conditional updates, paging.
+//! Helpers shared by the black-box API tests: raw bodies, conditional updates, paging, and
+//! documents that must be refused.
 
 use reqwest::header::{CONTENT_TYPE, IF_MATCH};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::{Reply, TestApp};
+use crate::{new_organisation_id, payment_document, Reply, TestApp};
 
 /// A walk over more pages than this is a server that never stops answering `next`.
 const MAX_PAGES: usize = 10_000;
@@ -77,4 +78,52 @@ pub fn detail_fields(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// POSTs `document` and PUTs it (at version 0) over `target`; both must be refused with 400
+/// `validation_failed` whose details name exactly `fields` (in any order), and `target` must be
+/// unchanged.
+pub async fn assert_refused(app: &TestApp, target: &Value, document: &Value, fields: &[&str]) {
+    let created = app.post("/v1/payments", document).await;
+    let mut update = document.clone();
+    if let Some(data) = update.get_mut("data").and_then(Value::as_object_mut) {
+        data.entry("version").or_insert(json!(0));
+    }
+    let updated = app.put(&payment_path(target), &update).await;
+
+    let mut expected = fields.to_vec();
+    expected.sort_unstable();
+    for (method, reply) in [("POST", created), ("PUT", updated)] {
+        let body = reply.assert_error(StatusCode::BAD_REQUEST, "validation_failed");
+        let mut refused = detail_fields(body);
+        refused.sort_unstable();
+        assert_eq!(refused, expected, "{method} {document}: {body}");
+        for detail in body["details"].as_array().unwrap() {
+            assert!(
+                detail["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(app.get(&payment_path(target)).await.body["data"], *target);
+}
+
+/// A valid document for a fresh organisation with `change` applied to it.
+pub fn document_with(change: impl FnOnce(&mut Value)) -> Value {
+    let mut document = payment_document(&new_organisation_id(), "1.00");
+    change(&mut document);
+    document
+}
+
+/// A valid document whose attribute `name` is `value`.
+pub fn with_attribute(name: &str, value: Value) -> Value {
+    document_with(|document| document["data"]["attributes"][name] = value)
+}
+
+/// Removes `key` from the object at JSON pointer `pointer_parent`.
+pub fn without(document: &mut Value, pointer_parent: &str, key: &str) {
+    let parent = document
+        .pointer_mut(pointer_parent)
+        .expect("the parent exists");
+    parent.as_object_mut().expect("an object").remove(key);
 }
