@@ -94,15 +94,20 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let mut values = parts.headers.get_all(IF_MATCH).iter();
-        let (Some(value), None) = (values.next(), values.next()) else {
-            return Ok(IfMatch(None));
-        };
         let invalid = || {
             ApiError::invalid_header(
                 "If-Match must be one entity tag such as \"3\" (the payment version) or *",
             )
         };
+        let mut values = parts.headers.get_all(IF_MATCH).iter();
+        let Some(value) = values.next() else {
+            return Ok(IfMatch(None));
+        };
+        // Several headers are a list of tags, which we refuse like a comma-separated list:
+        // ignoring them would drop the client's precondition and let the write through.
+        if values.next().is_some() {
+            return Err(invalid());
+        }
         let text = value.to_str().map_err(|_| invalid())?.trim();
         if text == "*" {
             return Ok(IfMatch(None));
