@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod arbitrary;
 pub mod requests;
 
 /// Which storage backend a test server runs on.
