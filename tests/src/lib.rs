@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod arbitrary;
+pub mod raw;
 pub mod requests;
 
 /// Which storage backend a test server runs on.
