@@ -76,6 +76,15 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_header", message)
     }
 
+    /// 413 `payload_too_large`: the body is larger than `--max-body-bytes`.
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this server accepts",
+        )
+    }
+
     /// 404 `route_not_found`.
     pub fn route_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")

@@ -24,11 +24,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonDocument {
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        "the request body is larger than this server accepts",
-                    )
+                    ApiError::payload_too_large()
                 } else {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,

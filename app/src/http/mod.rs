@@ -1,5 +1,6 @@
 //! The inbound HTTP adapter: routes, handlers, wire DTOs and the error mapping.
 
+pub mod body_limit;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -8,6 +9,7 @@ pub mod json;
 pub mod links;
 
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 use domain::PaymentService;
@@ -38,5 +40,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .fallback(handlers::route_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            body_limit::MaxBodyBytes(max_body_bytes),
+            body_limit::refuse_declared_oversize,
+        ))
         .with_state(state)
 }
