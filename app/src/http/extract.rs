@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header::{CONTENT_TYPE, IF_MATCH};
+use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCODING};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use domain::{PaymentId, Version};
@@ -20,6 +20,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonDocument {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         check_content_type(request.headers())?;
+        check_codings(request.headers())?;
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
@@ -37,6 +38,37 @@ impl<S: Send + Sync> FromRequest<S> for JsonDocument {
             ApiError::invalid_json(format!("the body is not accepted JSON: {reason}"))
         })
     }
+}
+
+/// Refuses bodies whose codings we do not decode, which we would otherwise read differently from
+/// a party that does: a `Content-Encoding` other than `identity` (415), and a `Transfer-Encoding`
+/// other than `chunked` (501, as RFC 9112 asks; hyper removes `chunked` but passes any other
+/// coding through undecoded).
+fn check_codings(headers: &HeaderMap) -> Result<(), ApiError> {
+    let only = |name, allowed: &str| {
+        headers.get_all(name).iter().all(|value| {
+            value.to_str().is_ok_and(|text| {
+                text.split(',')
+                    .map(str::trim)
+                    .all(|coding| coding.is_empty() || coding.eq_ignore_ascii_case(allowed))
+            })
+        })
+    };
+    if !only(CONTENT_ENCODING, "identity") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Encoding is not supported: send the body uncompressed",
+        ));
+    }
+    if !only(TRANSFER_ENCODING, "chunked") {
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "unsupported_transfer_coding",
+            "Transfer-Encoding other than chunked is not supported",
+        ));
+    }
+    Ok(())
 }
 
 /// Accepts `application/json` and `application/*+json`, with or without parameters.
