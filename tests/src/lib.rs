@@ -30,6 +30,7 @@ pub struct TestApp {
     pub address: SocketAddr,
     /// A client for it.
     pub client: reqwest::Client,
+    config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -54,6 +55,7 @@ impl TestApp {
     /// Boots the server exactly as `config` says (its listen port is replaced by a free one).
     pub async fn spawn_config(mut config: Config) -> TestApp {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        let kept = config.clone();
         let router = app::build_app(&config).await.expect("the app builds");
         let listener = TcpListener::bind(config.listen).await.expect("a free port");
         let address = listener.local_addr().expect("a bound address");
@@ -70,9 +72,18 @@ impl TestApp {
             base_url: format!("http://{address}"),
             address,
             client: reqwest::Client::new(),
+            config: kept,
             shutdown: Some(shutdown),
             task: Some(task),
         }
+    }
+
+    /// Boots a second server on the same storage as this one, after `adjust` has changed a copy
+    /// of this one's configuration: for options tested on every backend.
+    pub async fn spawn_like(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        Self::spawn_config(config).await
     }
 
     /// Stops accepting, waits for in-flight requests to finish, then returns.

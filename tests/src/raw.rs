@@ -54,9 +54,9 @@ impl RawReply {
 }
 
 impl TestApp {
-    /// Writes `request` byte for byte on a new connection and reads until the server closes it,
-    /// so the request should carry `Connection: close` or be one the server ends. (No half-close:
-    /// hyper drops a connection whose client stops sending mid-request.)
+    /// Writes `request` byte for byte on a new connection and reads the first response: up to
+    /// its `Content-Length`, or until the server closes the connection. (No half-close: hyper
+    /// drops a connection whose client stops sending mid-request.)
     pub async fn send_raw_http(&self, request: &[u8]) -> RawReply {
         tokio::time::timeout(RAW_TIMEOUT, self.exchange(request))
             .await
@@ -67,12 +67,20 @@ impl TestApp {
         let mut stream = TcpStream::connect(self.address)
             .await
             .expect("a connection");
-        // The server may answer and close before reading everything (e.g. 413, 431): a failed
-        // write is then expected, and the answer is still there to read.
+        // The server may answer and close before reading everything (e.g. 431): a failed write
+        // is then expected, and the answer is still there to read.
         let _ = stream.write_all(request).await;
         let mut received = Vec::new();
-        let _ = stream.read_to_end(&mut received).await;
-        parse_response(&received)
+        let mut buffer = [0u8; 64 * 1024];
+        loop {
+            if let Some(reply) = complete_response(&received) {
+                return reply;
+            }
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return parse_response(&received),
+                Ok(read) => received.extend_from_slice(&buffer[..read]),
+            }
+        }
     }
 
     /// `METHOD target` with `Host`, `Connection: close` and the `extra` header lines, no body.
@@ -82,6 +90,19 @@ impl TestApp {
         );
         self.send_raw_http(request.as_bytes()).await
     }
+}
+
+/// The response in `received` if its head and its `Content-Length` bytes of body are all there.
+fn complete_response(received: &[u8]) -> Option<RawReply> {
+    let split = received
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")?;
+    let reply = parse_response(received);
+    let length: usize = reply.header("content-length")?.parse().ok()?;
+    (received.len() >= split + 4 + length).then(|| RawReply {
+        body: reply.body[..length].to_vec(),
+        ..reply
+    })
 }
 
 fn parse_response(received: &[u8]) -> RawReply {

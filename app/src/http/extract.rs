@@ -1,6 +1,5 @@
 //! Extractors whose every rejection is an [`ApiError`], so clients always get our error body.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCODING};
 use axum::http::request::Parts;
@@ -8,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use domain::{PaymentId, Version};
 use serde_json::Value;
 
+use super::body_limit::{read_limited, BodyError, MaxBodyBytes};
 use super::error::ApiError;
 use super::json::parse_strict;
 
@@ -18,22 +18,25 @@ pub struct JsonDocument(pub Value);
 impl<S: Send + Sync> FromRequest<S> for JsonDocument {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         check_content_type(request.headers())?;
         check_codings(request.headers())?;
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::payload_too_large()
-                } else {
-                    ApiError::new(
+        let limit = request
+            .extensions()
+            .get::<MaxBodyBytes>()
+            .copied()
+            .unwrap_or(MaxBodyBytes::DEFAULT);
+        let bytes =
+            read_limited(request.into_body(), limit)
+                .await
+                .map_err(|error| match error {
+                    BodyError::TooLarge => ApiError::payload_too_large(),
+                    BodyError::Unreadable(cause) => ApiError::new(
                         StatusCode::BAD_REQUEST,
                         "invalid_body",
-                        rejection.body_text(),
-                    )
-                }
-            })?;
+                        format!("the request body could not be read: {cause}"),
+                    ),
+                })?;
         parse_strict(&bytes).map(JsonDocument).map_err(|reason| {
             ApiError::invalid_json(format!("the body is not accepted JSON: {reason}"))
         })

@@ -42,7 +42,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn_with_state(
             body_limit::MaxBodyBytes(max_body_bytes),
-            body_limit::refuse_declared_oversize,
+            body_limit::limit_body,
         ))
         .with_state(state)
 }
