@@ -53,15 +53,29 @@ pub struct Config {
     pub log_format: LogFormat,
 
     /// Longest time one request may take, in milliseconds; slower requests get 503.
-    #[arg(long, env = "PAYMENT_SERVER_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     pub request_timeout_ms: u64,
 
     /// Most requests served at once; further requests wait for a free slot.
-    #[arg(long, env = "PAYMENT_SERVER_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 1024,
+        value_parser = concurrency_limit
+    )]
     pub max_concurrent_requests: usize,
 
     /// On SIGTERM/SIGINT, how long in-flight requests may still run, in milliseconds.
-    #[arg(long, env = "PAYMENT_SERVER_SHUTDOWN_GRACE_MS", default_value_t = 30_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_SHUTDOWN_GRACE_MS",
+        default_value_t = 30_000
+    )]
     pub shutdown_grace_ms: u64,
 
     /// MongoDB connection string (with --storage mongo).
@@ -73,29 +87,64 @@ pub struct Config {
     pub mongo_database: String,
 
     /// MongoDB collection name.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_COLLECTION", default_value = "payments")]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_COLLECTION",
+        default_value = "payments"
+    )]
     pub mongo_collection: String,
 
     /// MongoDB connect timeout, in milliseconds.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_CONNECT_TIMEOUT_MS", default_value_t = 2_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_CONNECT_TIMEOUT_MS",
+        default_value_t = 2_000
+    )]
     pub mongo_connect_timeout_ms: u64,
 
     /// MongoDB server-selection timeout, in milliseconds: how long an operation waits for a
     /// reachable server before answering 503.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_SERVER_SELECTION_TIMEOUT_MS", default_value_t = 2_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_SERVER_SELECTION_TIMEOUT_MS",
+        default_value_t = 2_000
+    )]
     pub mongo_server_selection_timeout_ms: u64,
 
     /// Longest time one MongoDB operation may take, in milliseconds.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_OPERATION_TIMEOUT_MS", default_value_t = 3_000)]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_OPERATION_TIMEOUT_MS",
+        default_value_t = 3_000
+    )]
     pub mongo_operation_timeout_ms: u64,
 
     /// MongoDB write concern `w`: `majority` or a number of nodes.
-    #[arg(long, env = "PAYMENT_SERVER_MONGO_WRITE_CONCERN", default_value = "majority")]
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_WRITE_CONCERN",
+        default_value = "majority"
+    )]
     pub mongo_write_concern: String,
 
     /// Whether MongoDB writes wait for the journal (j: true).
     #[arg(long, env = "PAYMENT_SERVER_MONGO_JOURNAL", default_value_t = true, action = clap::ArgAction::Set)]
     pub mongo_journal: bool,
+
+    /// Instead of serving, probe GET /health/live of the server this configuration describes and
+    /// exit 0 if it answers 200, 1 otherwise (the container HEALTHCHECK).
+    // No environment variable: one set by mistake would stop every start from serving.
+    #[arg(long)]
+    pub healthcheck: bool,
+}
+
+/// Parses `--max-concurrent-requests`: at least one slot (zero would refuse everything) and at
+/// most a million (the semaphore behind it has a finite capacity).
+fn concurrency_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(limit @ 1..=1_000_000) => Ok(limit),
+        _ => Err("must be a whole number from 1 to 1000000".into()),
+    }
 }
 
 impl Config {
@@ -151,5 +200,17 @@ mod tests {
         assert_eq!(config.storage, StorageKind::Mongo);
         assert_eq!(config.listen.port(), 9000);
         assert!(!config.mongo_journal);
+    }
+
+    #[test]
+    fn limits_that_would_refuse_every_request_are_rejected() {
+        for args in [
+            ["--max-concurrent-requests", "0"],
+            ["--max-concurrent-requests", "1000001"],
+            ["--request-timeout-ms", "0"],
+        ] {
+            let parsed = Config::try_parse_from(["payment-server", args[0], args[1]]);
+            assert!(parsed.is_err(), "{args:?} should be refused");
+        }
     }
 }

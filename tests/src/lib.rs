@@ -1,6 +1,8 @@
 //! Test support for black-box tests: boots the real application wiring on port 0 for a chosen
 //! backend and talks HTTP to it.
 
+pub mod fakes;
+
 use std::net::SocketAddr;
 
 use app::config::StorageKind;
@@ -51,14 +53,23 @@ impl TestApp {
     pub async fn spawn_config(mut config: Config) -> TestApp {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         let router = app::build_app(&config).await.expect("the app builds");
-        let listener = TcpListener::bind(config.listen).await.expect("a free port");
+        Self::spawn_router(router).await
+    }
+
+    /// Serves `router` (e.g. the real router over a test repository) on a free loopback port.
+    pub async fn spawn_router(router: axum::Router) -> TestApp {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("a free port");
         let address = listener.local_addr().expect("a bound address");
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let signal = async {
                 let _ = stopped.await;
             };
-            app::serve(listener, router, signal).await.expect("the server runs");
+            app::serve(listener, router, signal)
+                .await
+                .expect("the server runs");
         });
         TestApp {
             base_url: format!("http://{address}"),
@@ -81,7 +92,8 @@ impl TestApp {
 
     /// A request to `path` (e.g. `/v1/payments`).
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.base_url))
+        self.client
+            .request(method, format!("{}{path}", self.base_url))
     }
 
     /// POSTs `body` as JSON to `path`.
@@ -168,7 +180,9 @@ impl Reply {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.body["error_code"], error_code, "{}", self.body);
         assert!(
-            self.body["error_message"].as_str().is_some_and(|m| !m.is_empty()),
+            self.body["error_message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
             "{}",
             self.body
         );
