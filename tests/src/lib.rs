@@ -2,6 +2,7 @@
 //! backend and talks HTTP to it.
 
 pub mod fakes;
+pub mod openapi;
 
 use std::net::SocketAddr;
 

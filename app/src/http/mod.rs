@@ -7,17 +7,20 @@ pub mod handlers;
 pub mod json;
 pub mod links;
 pub mod middleware;
+pub mod openapi;
 
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use domain::PaymentService;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::metrics::Metrics;
 use links::Links;
@@ -45,28 +48,10 @@ pub struct HttpLimits {
     pub max_concurrent_requests: usize,
 }
 
-/// The whole HTTP surface: the payments API with the seed's singular aliases
-/// (`POST /v1/payment`, `GET/PUT/DELETE /v1/payment/{id}`), the operational routes, JSON
-/// 404/405 answers, and the middleware of [`middleware`].
+/// The whole HTTP surface: the documented routes (see [`documented_routes`]), the Swagger UI at
+/// `/docs`, JSON 404/405 answers, and the middleware of [`middleware`].
 pub fn router(state: AppState, limits: HttpLimits) -> Router {
-    let collection = get(handlers::list_payments).post(handlers::create_payment);
-    let item = get(handlers::get_payment)
-        .put(handlers::update_payment)
-        .delete(handlers::delete_payment);
-    // Only the payment routes are limited: health probes and scrapes must still answer when the
-    // API is saturated, or an overloaded instance would be restarted instead of relieved.
-    let payments = Router::new()
-        .route("/v1/payments", collection.clone())
-        .route("/v1/payments/{id}", item.clone())
-        .route("/v1/payment", post(handlers::create_payment))
-        .route("/v1/payment/{id}", item)
-        .layer(GlobalConcurrencyLimitLayer::new(
-            limits.max_concurrent_requests,
-        ));
-    let operations = Router::new()
-        .route("/health/live", get(handlers::health_live))
-        .route("/health/ready", get(handlers::health_ready))
-        .route("/metrics", get(handlers::metrics));
+    let (documented, _) = documented_routes(limits.max_concurrent_requests).split_for_parts();
     let stack = ServiceBuilder::new()
         .layer(from_fn(middleware::request_id::assign_request_id))
         .layer(from_fn_with_state(
@@ -78,11 +63,50 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             middleware::timeout::enforce_timeout,
         ))
         .layer(CatchPanicLayer::custom(middleware::panic::panic_response));
-    payments
-        .merge(operations)
+    documented
+        // The UI is HTML and scripts for people, not part of the API, so it is not documented.
+        .route("/docs", get(handlers::docs_ui))
+        .route("/docs/", get(handlers::docs_ui))
+        .route("/docs/{*file}", get(handlers::docs_ui))
         .fallback(handlers::route_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(stack)
         .with_state(state)
+}
+
+/// Every route of the API document, registered once for both the router and the document so the
+/// two cannot drift: the payments API with the seed's singular aliases (`POST /v1/payment`,
+/// `GET/PUT/DELETE /v1/payment/{id}`), and the operational routes.
+fn documented_routes(max_concurrent_requests: usize) -> OpenApiRouter<AppState> {
+    let payments = OpenApiRouter::new()
+        .routes(routes!(handlers::list_payments, handlers::create_payment))
+        .routes(routes!(
+            handlers::get_payment,
+            handlers::update_payment,
+            handlers::delete_payment
+        ))
+        .routes(openapi::alias(
+            "/v1/payment",
+            routes!(handlers::create_payment),
+        ))
+        .routes(openapi::alias(
+            "/v1/payment/{id}",
+            routes!(
+                handlers::get_payment,
+                handlers::update_payment,
+                handlers::delete_payment
+            ),
+        ))
+        // Only the payment routes are limited: health probes and scrapes must still answer when
+        // the API is saturated, or an overloaded instance would be restarted instead of relieved.
+        .layer(GlobalConcurrencyLimitLayer::new(max_concurrent_requests));
+    let operations = OpenApiRouter::new()
+        .routes(routes!(handlers::health_live))
+        .routes(routes!(handlers::health_ready))
+        .routes(routes!(handlers::metrics))
+        .routes(routes!(handlers::openapi_document));
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(payments)
+        .merge(operations)
 }
