@@ -61,7 +61,8 @@ pub struct Config {
     )]
     pub request_timeout_ms: u64,
 
-    /// Most requests served at once; further requests wait for a free slot.
+    /// Most payment API requests served at once; further ones wait for a free slot (health,
+    /// metrics and the API document are not limited).
     #[arg(
         long,
         env = "PAYMENT_SERVER_MAX_CONCURRENT_REQUESTS",

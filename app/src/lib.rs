@@ -103,9 +103,9 @@ pub async fn bind(config: &Config) -> Result<TcpListener, StartupError> {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes; then stops accepting connections and
-/// lets in-flight requests finish for up to `grace`. Requests still running after `grace` are
-/// abandoned (their connections closed) and this returns `Ok` all the same: the shutdown that was
-/// asked for has happened.
+/// lets in-flight requests finish for up to `grace`. Requests still running after `grace` are no
+/// longer waited for (the binary then exits, which closes their connections) and this returns
+/// `Ok` all the same: the shutdown that was asked for has happened.
 pub async fn serve_with_grace(
     listener: TcpListener,
     app: Router,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use adapters::InMemoryPaymentRepository;
 use domain::MockPaymentRepository;
 use reqwest::{Method, StatusCode};
 use tests::fakes::{serve_over, SlowRepository};
@@ -86,7 +87,7 @@ async fn health_and_metrics_answer_while_the_api_is_saturated() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_gets_413_payload_too_large() {
-    let app = serve_over(SlowRepository::new(Duration::ZERO), |config| {
+    let app = serve_over(Arc::new(InMemoryPaymentRepository::new()), |config| {
         config.max_body_bytes = 256;
     })
     .await;

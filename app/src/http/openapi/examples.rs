@@ -32,13 +32,13 @@ pub fn create_request() -> Value {
     })
 }
 
-/// An example update request (of version 0).
+/// An example update request (of version 0). It leaves out `data.id`, which is optional and
+/// must equal the path id, so the example fits any path.
 pub fn update_request() -> Value {
     let mut attributes = attributes();
     attributes["amount"] = json!("120.00");
     json!({
         "data": {
-            "id": PAYMENT_ID,
             "version": 0,
             "organisation_id": ORGANISATION_ID,
             "attributes": attributes
