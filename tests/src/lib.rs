@@ -117,6 +117,14 @@ impl TestApp {
         Reply::send(self.request(Method::DELETE, path)).await
     }
 
+    /// GETs `path` without reading the body, for answers that are not JSON (metrics, the UI).
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
     /// Creates a payment for `organisation_id` and returns its JSON resource (`data`).
     pub async fn create_payment(&self, organisation_id: &str) -> Value {
         let reply = self

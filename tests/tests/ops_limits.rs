@@ -69,12 +69,7 @@ async fn health_and_metrics_answer_while_the_api_is_saturated() {
     wait_until(|| repository.active() == 1).await;
 
     let live = app.get("/health/live").await;
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base_url))
-        .send()
-        .await
-        .unwrap();
+    let metrics = app.fetch("/metrics").await;
 
     assert_eq!(live.status, StatusCode::OK);
     assert_eq!(metrics.status(), StatusCode::OK);

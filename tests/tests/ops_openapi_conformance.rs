@@ -187,12 +187,7 @@ async fn operational_answers_conform_to_the_document(app: TestApp) {
     for path in ["/health/live", "/health/ready", "/openapi.json"] {
         document.assert_conforms("get", path, &app.get(path).await);
     }
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base_url))
-        .send()
-        .await
-        .unwrap();
+    let metrics = app.fetch("/metrics").await;
     let documented = document.operation("get", "/metrics")["responses"]["200"]["content"]
         .as_object()
         .unwrap()

@@ -127,12 +127,7 @@ async fn operation_ids_are_unique(app: TestApp) {
 }
 
 async fn swagger_ui_is_served_from_the_binary_at_docs(app: TestApp) {
-    let page = app
-        .client
-        .get(format!("{}/docs", app.base_url))
-        .send()
-        .await
-        .unwrap();
+    let page = app.fetch("/docs").await;
     assert_eq!(
         page.status(),
         StatusCode::OK,
@@ -145,12 +140,7 @@ async fn swagger_ui_is_served_from_the_binary_at_docs(app: TestApp) {
         .starts_with("text/html"));
     assert!(page.text().await.unwrap().contains("swagger-ui"));
 
-    let initializer = app
-        .client
-        .get(format!("{}/docs/swagger-initializer.js", app.base_url))
-        .send()
-        .await
-        .unwrap();
+    let initializer = app.fetch("/docs/swagger-initializer.js").await;
     assert_eq!(initializer.status(), StatusCode::OK);
     assert!(initializer
         .text()

@@ -85,7 +85,6 @@ impl IntoParams for IfMatchParam {
                  or `*` for any. A mismatch is 412 `precondition_failed`.",
             ))
             .schema(Some(super::schemas::parameters::if_match()))
-            .example(Some("\"0\"".into()))
             .build()]
     }
 }
