@@ -48,7 +48,7 @@ pub struct HttpLimits {
     pub max_concurrent_requests: usize,
 }
 
-/// The whole HTTP surface: the documented routes (see [`documented_routes`]), the Swagger UI at
+/// The whole HTTP surface: the documented routes (see `documented_routes`), the Swagger UI at
 /// `/docs`, JSON 404/405 answers, and the middleware of [`middleware`].
 pub fn router(state: AppState, limits: HttpLimits) -> Router {
     let (documented, _) = documented_routes(limits.max_concurrent_requests).split_for_parts();
