@@ -1,6 +1,9 @@
 //! Test support for black-box tests: boots the real application wiring on port 0 for a chosen
 //! backend and talks HTTP to it.
 
+pub mod fakes;
+pub mod openapi;
+
 use std::net::SocketAddr;
 
 use app::config::StorageKind;
@@ -30,7 +33,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     /// A client for it.
     pub client: reqwest::Client,
-    config: Config,
+    /// The configuration it was booted from (`None` for [`TestApp::spawn_router`]).
+    config: Option<Config>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -55,9 +59,17 @@ impl TestApp {
     /// Boots the server exactly as `config` says (its listen port is replaced by a free one).
     pub async fn spawn_config(mut config: Config) -> TestApp {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        let kept = config.clone();
         let router = app::build_app(&config).await.expect("the app builds");
-        let listener = TcpListener::bind(config.listen).await.expect("a free port");
+        let mut app = Self::spawn_router(router).await;
+        app.config = Some(config);
+        app
+    }
+
+    /// Serves `router` (e.g. the real router over a test repository) on a free loopback port.
+    pub async fn spawn_router(router: axum::Router) -> TestApp {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("a free port");
         let address = listener.local_addr().expect("a bound address");
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -72,7 +84,7 @@ impl TestApp {
             base_url: format!("http://{address}"),
             address,
             client: reqwest::Client::new(),
-            config: kept,
+            config: None,
             shutdown: Some(shutdown),
             task: Some(task),
         }
@@ -81,7 +93,10 @@ impl TestApp {
     /// Boots a second server on the same storage as this one, after `adjust` has changed a copy
     /// of this one's configuration: for options tested on every backend.
     pub async fn spawn_like(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let mut config = self.config.clone();
+        let mut config = self
+            .config
+            .clone()
+            .expect("spawn_like needs a server booted from a Config");
         adjust(&mut config);
         Self::spawn_config(config).await
     }
@@ -120,6 +135,14 @@ impl TestApp {
     /// DELETEs `path`.
     pub async fn delete(&self, path: &str) -> Reply {
         Reply::send(self.request(Method::DELETE, path)).await
+    }
+
+    /// GETs `path` without reading the body, for answers that are not JSON (metrics, the UI).
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     /// Creates a payment for `organisation_id` and returns its JSON resource (`data`).

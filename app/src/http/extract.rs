@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use domain::{PaymentId, Version};
 use serde_json::Value;
 
-use super::body_limit::{read_limited, BodyError, MaxBodyBytes};
 use super::error::ApiError;
 use super::json::parse_strict;
+use super::middleware::body_limit::{read_limited, BodyError, MaxBodyBytes};
 
 /// A request body that is one strictly parsed JSON document.
 #[derive(Debug)]

@@ -17,7 +17,7 @@ use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Most bytes of a refused body read and discarded before the connection is closed instead.
 const DRAIN_MAX_BYTES: usize = 64 << 20;
