@@ -39,6 +39,11 @@ async fn huge_or_non_ascii_if_match_returns_400_invalid_header(app: TestApp) {
         format!("\"{}\"", "1".repeat(8 * 1024)).into_bytes(),
         format!("\"{}\"", u64::MAX).into_bytes(),
         format!("\"{}\"", i64::MAX as u64 + 1).into_bytes(),
+        // Entity tags compare as strings: only the ETag's spelling of a version can match.
+        b"\"00\"".to_vec(),
+        b"\"007\"".to_vec(),
+        // Past the 18 digits the API document allows.
+        format!("\"{}\"", i64::MAX).into_bytes(),
         vec![b'"'; 16 * 1024],
         ["\"0\""; 2000].join(", ").into_bytes(),
         b"\"0\xff\xfe\"".to_vec(),

@@ -143,16 +143,29 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         if text == "*" {
             return Ok(IfMatch(None));
         }
+        // Entity tags compare as strings, so only the ETag's own spelling of a version matches:
+        // no leading zeros (`"007"` is not `"7"`). At most 18 digits, as the API document says,
+        // which keeps every tag within `Version::MAX` (10^18 updates are out of reach).
         let version = text
             .strip_prefix('"')
             .and_then(|rest| rest.strip_suffix('"'))
-            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|digits| is_canonical_version(digits))
             .and_then(|digits| digits.parse::<u64>().ok())
             .and_then(|number| Version::new(number).ok())
             .ok_or_else(invalid)?;
         Ok(IfMatch(Some(version)))
     }
 }
+
+/// Whether `digits` is a version as an `ETag` writes it: 1 to 18 digits, no leading zero.
+fn is_canonical_version(digits: &str) -> bool {
+    (1..=MAX_IF_MATCH_DIGITS).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+}
+
+/// The longest version an `If-Match` may name, in digits.
+const MAX_IF_MATCH_DIGITS: usize = 18;
 
 /// The query string as decoded `(name, value)` pairs, refusing repeated names.
 pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {

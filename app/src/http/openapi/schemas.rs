@@ -247,9 +247,10 @@ pub mod parameters {
         super::version()
     }
 
-    /// `If-Match`: `*` or one quoted version (at most 18 digits, so always within range).
+    /// `If-Match`: `*` or one quoted version as an `ETag` writes it (no leading zero, at most 18
+    /// digits, so always within range).
     pub fn if_match() -> ObjectBuilder {
-        string().pattern(Some(r#"^(\*|"[0-9]{1,18}")$"#))
+        string().pattern(Some(r#"^(\*|"(0|[1-9][0-9]{0,17})")$"#))
     }
 
     /// `x-request-id` (any value is accepted; unusable ones are replaced).
