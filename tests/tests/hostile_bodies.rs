@@ -394,7 +394,32 @@ async fn operator_strings_as_values_are_stored_verbatim_and_never_interpreted(ap
     }
 }
 
+async fn whole_number_versions_written_with_a_fraction_are_versions(app: TestApp) {
+    // JSON Schema's `integer` (the API document's type for `version`) includes 0.0 and 1e0.
+    let organisation = new_organisation_id();
+    let path = payment_path(&app.create_payment(&organisation).await);
+    let body = |version: &str| {
+        let mut document = payment_document(&organisation, "3.00");
+        document["data"]["version"] = json!(0);
+        document
+            .to_string()
+            .replacen("\"version\":0", &format!("\"version\":{version}"), 1)
+    };
+
+    let first = app.send_raw(Method::PUT, &path, JSON, body("0.0")).await;
+    let second = app.send_raw(Method::PUT, &path, JSON, body("1e0")).await;
+    let stale = app.send_raw(Method::PUT, &path, JSON, body("1.0")).await;
+    let fraction = app.send_raw(Method::PUT, &path, JSON, body("2.5")).await;
+
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    stale.assert_error(StatusCode::CONFLICT, "version_conflict");
+    fraction.assert_error(StatusCode::BAD_REQUEST, "validation_failed");
+    assert_eq!(app.get(&path).await.body["data"]["version"], 2);
+}
+
 tests::backend_tests!(
+    whole_number_versions_written_with_a_fraction_are_versions,
     duplicate_keys_at_any_level_return_400_even_with_equal_values,
     invalid_utf8_anywhere_returns_400,
     escaped_nul_in_values_round_trips_and_raw_nul_returns_400,

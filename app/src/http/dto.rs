@@ -60,12 +60,15 @@ pub fn parse_payment_request(document: Value) -> Result<PaymentRequest, ApiError
         Value::String(text) => PaymentId::parse(&text),
         _ => Err(FieldError::new("", "must be a UUID string")),
     });
-    let version = optional(&mut data, "version", &mut errors, |value| {
-        match value.as_u64() {
+    let version = optional(
+        &mut data,
+        "version",
+        &mut errors,
+        |value| match whole_number(&value) {
             Some(number) => Version::new(number),
             None => Err(FieldError::new("", "must be a non-negative integer")),
-        }
-    });
+        },
+    );
     let organisation_id = required(
         &mut data,
         "organisation_id",
@@ -95,6 +98,18 @@ pub fn parse_payment_request(document: Value) -> Result<PaymentRequest, ApiError
         }),
         _ => Err(ValidationError(errors).into()),
     }
+}
+
+/// A non-negative whole number, written as an integer or as a number with a zero fraction:
+/// JSON Schema's `integer`, which the API document uses, includes `3.0`.
+fn whole_number(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|number| *number >= 0.0 && number.fract() == 0.0 && *number < 2f64.powi(64))
+            // Exact: a whole f64 below 2^64 converts without rounding.
+            .map(|number| number as u64)
+    })
 }
 
 fn single(field: &str, message: &str) -> ApiError {
