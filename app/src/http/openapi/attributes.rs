@@ -10,6 +10,7 @@ use utoipa::openapi::schema::{
     AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::RefOr;
+use utoipa::Number;
 
 use super::examples;
 use super::schemas::{nullable, object, reference, string};
@@ -78,15 +79,10 @@ fn currency() -> ObjectBuilder {
         .examples(["GBP"])
 }
 
-/// Any JSON value an attribute may hold, recursively: object keys under [`KEY_PATTERN`], date
-/// fields as dates.
-///
-/// The server refuses integer *literals* beyond 64 bits (they would become lossy floats) but
-/// keeps floats of any finite size, `1e300` included. JSON Schema sees numbers by value only
-/// (`1e300` is an integer to it), so no `minimum`/`maximum` can state that rule without
-/// refusing floats the server stores and returns; it is in the description instead.
+/// Any JSON value an attribute may hold, recursively: integers within 64 bits, object keys
+/// under [`KEY_PATTERN`], date fields as dates.
 pub fn attribute_value() -> RefOr<Schema> {
-    let scalar_or_object = with_date_fields(ObjectBuilder::new())
+    let within_64_bits = with_date_fields(ObjectBuilder::new())
         .schema_type(SchemaType::from_iter([
             Type::Null,
             Type::Boolean,
@@ -94,15 +90,13 @@ pub fn attribute_value() -> RefOr<Schema> {
             Type::Number,
             Type::Object,
         ]))
-        .description(Some(
-            "Any JSON value. Numbers written as integers must fit in a signed 64-bit integer; \
-             numbers written with a fraction or exponent may be any finite double.",
-        ))
+        .minimum(Some(Number::Int(i64::MIN as isize)))
+        .maximum(Some(Number::Int(i64::MAX as isize)))
         .property_names(Some(string().pattern(Some(KEY_PATTERN))))
         .additional_properties(Some(reference("AttributeValue")));
     AnyOfBuilder::new()
         .item(ArrayBuilder::new().items(reference("AttributeValue")))
-        .item(scalar_or_object)
+        .item(within_64_bits)
         .into()
 }
 
