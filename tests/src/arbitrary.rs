@@ -83,14 +83,15 @@ pub fn unmodelled_key() -> impl Strategy<Value = String> {
     })
 }
 
-/// Floats at the edges of `f64` (extremes, subnormals, signed zero) and any other finite one.
+/// Floats the server stores: the edges of the signed 64-bit range it accepts, subnormals,
+/// signed zero, and any other finite float inside that range.
 pub fn any_finite_float() -> impl Strategy<Value = f64> {
     prop_oneof![
         prop::sample::select(vec![
             0.0,
             -0.0,
-            f64::MAX,
-            f64::MIN,
+            9_223_372_036_854_774_784.0,  // the largest f64 below 2^63
+            -9_223_372_036_854_775_808.0, // i64::MIN, exact
             f64::MIN_POSITIVE,
             -f64::MIN_POSITIVE,
             5e-324,
@@ -98,12 +99,26 @@ pub fn any_finite_float() -> impl Strategy<Value = f64> {
             f64::EPSILON,
             0.1,
             1.0 / 3.0,
-            1e300,
+            1e18,
             -1.5e-300,
             9_007_199_254_740_993.0,
         ]),
-        any::<f64>().prop_filter("finite", |value| value.is_finite()),
+        any::<f64>().prop_filter("finite and within the i64 range", |value| {
+            value.is_finite() && value.abs() < 9.2e18
+        }),
     ]
+}
+
+/// Floats beyond the signed 64-bit range, which the server refuses.
+pub fn out_of_range_float() -> impl Strategy<Value = f64> {
+    prop::sample::select(vec![
+        f64::MAX,
+        f64::MIN,
+        1e300,
+        9.3e18,
+        -1e19,
+        2f64.powi(63),
+    ])
 }
 
 /// A JSON value of the kinds the server keeps untouched: nested objects and arrays, any `i64`,
@@ -134,6 +149,7 @@ pub fn any_json(depth: u32) -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
         any_finite_float().prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        out_of_range_float().prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
         any_text(16).prop_map(Value::String),
         prop::sample::select(vec!["GBP", "1.00", "payments", "2026-02-30", "FPS"])
             .prop_map(|text| Value::String(text.to_owned())),

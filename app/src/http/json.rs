@@ -1,12 +1,13 @@
 //! Strict JSON: one reading of every document, or a clear refusal.
 //!
 //! `serde_json` alone keeps the last of two duplicate keys, which lets two parsers disagree about
-//! one payment, and turns integers beyond 64 bits into lossy floats. This parser refuses both,
-//! refuses keys that document stores treat as operators or paths, and bounds nesting.
+//! one payment, and turns integers beyond 64 bits into lossy floats. This parser refuses both (and
+//! any number beyond the signed 64-bit range, so `1e20` and `100000000000000000000` are read
+//! alike), refuses keys that document stores treat as operators or paths, and bounds nesting.
 
 use std::fmt;
 
-use domain::key_problem;
+use domain::{key_problem, number_in_range};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
@@ -77,6 +78,18 @@ fn oversized_integer(text: &str) -> Option<&str> {
     None
 }
 
+/// `number` as a value if it lies within the signed 64-bit range (see [`number_in_range`]).
+fn in_range<E: de::Error>(number: Number) -> Result<Value, E> {
+    if number_in_range(&number) {
+        Ok(Value::Number(number))
+    } else {
+        Err(E::custom(format!(
+            "the number {number} is out of range: numbers must lie within the signed 64-bit \
+             integer range"
+        )))
+    }
+}
+
 /// Deserializes one value at nesting level `.0`.
 struct Level(usize);
 
@@ -120,14 +133,14 @@ impl<'de> Visitor<'de> for Level {
         Ok(Value::Number(value.into()))
     }
 
-    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
-        Ok(Value::Number(value.into()))
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Value, E> {
+        in_range(Number::from(value))
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
         Number::from_f64(value)
-            .map(Value::Number)
             .ok_or_else(|| E::custom("numbers must be finite"))
+            .and_then(in_range)
     }
 
     fn visit_str<E>(self, value: &str) -> Result<Value, E> {
@@ -218,7 +231,10 @@ mod tests {
         assert!(parse_strict(b"[9223372036854775808]").is_err());
         assert!(parse_strict(b"[-9223372036854775809]").is_err());
         assert!(parse_strict(b"[123456789012345678901234567890]").is_err());
-        assert!(parse_strict(br#"["123456789012345678901234567890", 1.5e300]"#).is_ok());
+        assert!(parse_strict(br#"["123456789012345678901234567890", 1.5e18]"#).is_ok());
+        assert!(parse_strict(b"[1.5e300]").is_err());
+        assert!(parse_strict(b"[-9.3e18]").is_err());
+        assert!(parse_strict(b"[-9.2e18, 9.2e18]").is_ok());
         assert!(parse_strict(br#"["a \" 99999999999999999999999"]"#).is_ok());
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use crate::errors::{join_path, FieldError, ValidationError};
 use crate::models::amount::{Amount, Currency};
@@ -44,7 +44,8 @@ impl PaymentAttributes {
     /// code; date fields ([`DATE_FIELDS`]) are real `YYYY-MM-DD` dates; `payment_scheme` FPS
     /// allows at most 250000.00 and Bacs at most 20000000.00; no key anywhere starts with `$` or
     /// contains `.` or NUL; nesting is at most [`MAX_ATTRIBUTES_DEPTH`]; every integer fits in
-    /// an `i64`. Every broken rule is reported, each with its field path.
+    /// an `i64`, and so does every other number. Every broken rule is reported, each with its field
+    /// path.
     pub fn parse(fields: Map<String, Value>) -> Result<Self, ValidationError> {
         let mut errors = Vec::new();
         check_tree(&fields, "", 1, &mut errors);
@@ -215,14 +216,32 @@ fn check_value(value: &Value, path: &str, depth: usize, errors: &mut Vec<FieldEr
                 check_value(item, &format!("{path}[{index}]"), depth + 1, errors);
             }
         }
-        Value::Number(number) if number.is_u64() && number.as_i64().is_none() => {
+        Value::Number(number) if !number_in_range(number) => {
             errors.push(FieldError::new(
                 path,
-                "integer out of range: must fit in a signed 64-bit integer",
+                "number out of range: must lie within the signed 64-bit integer range",
             ));
         }
         _ => {}
     }
+}
+
+/// 2^63, the first number past the signed 64-bit range (exact as an `f64`).
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
+/// Whether `number` lies within the signed 64-bit integer range, whether written as an integer
+/// or with a fraction or exponent: JSON does not tell `1e20` from `100000000000000000000`, and
+/// the API document bounds numbers by value.
+pub fn number_in_range(number: &Number) -> bool {
+    if number.is_i64() {
+        return true;
+    }
+    if number.is_u64() {
+        return false;
+    }
+    number
+        .as_f64()
+        .is_some_and(|value| (-I64_BOUND..I64_BOUND).contains(&value))
 }
 
 /// Why a key cannot be stored, if it cannot: document stores give `$` and `.` special meaning.

@@ -9,7 +9,9 @@ mod payment;
 mod version;
 
 pub use amount::{Amount, Currency, MAX_AMOUNT_LEN};
-pub use attributes::{key_problem, PaymentAttributes, DATE_FIELDS, MAX_ATTRIBUTES_DEPTH};
+pub use attributes::{
+    key_problem, number_in_range, PaymentAttributes, DATE_FIELDS, MAX_ATTRIBUTES_DEPTH,
+};
 pub use date::is_calendar_date;
 pub use ids::{OrganisationId, PaymentId};
 pub use list::{ListQuery, Page, PageSize};
