@@ -46,7 +46,7 @@ mongo_state="$PWD/$out/mongo"
 cleanup() {
   stop_server
   if [[ "$storage" == mongo ]]; then STATE_DIR="$mongo_state" scripts/mongo-test-server.sh stop >/dev/null 2>&1 || true; fi
-  [[ -n "${sampler:-}" ]] && kill "$sampler" 2>/dev/null || true
+  if [[ -n "${sampler:-}" ]]; then kill "$sampler" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 if [[ "$storage" == mongo ]]; then

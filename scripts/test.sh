@@ -68,3 +68,11 @@ fi
 
 log "doc-tests"
 cargo test --workspace --all-features --doc
+
+# --- An outside client against the API document (issue 4) -------------------------------------
+# schemathesis (PyPI, in a cached virtualenv) drives the real binary through every phase of its
+# own /openapi.json, stateful included, seeded and bounded, on each backend this run has
+# (memory, and mongo when MONGODB_URI is set above): no server error, no answer off the document.
+log "schemathesis against /openapi.json"
+scripts/schemathesis.sh
+# -----------------------------------------------------------------------------------------------

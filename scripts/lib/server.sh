@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts that run the real binary (soak, fault, schemathesis): a free loopback
 # port, start and stop the payment server, wait until it answers. Source it; it defines
 # functions only.
