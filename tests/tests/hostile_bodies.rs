@@ -38,6 +38,19 @@ async fn assert_refused(
     assert_eq!(app.get(&payment_path(target)).await.body["data"], *target);
 }
 
+/// [`assert_refused`] with 400 `invalid_json`.
+async fn assert_invalid_json(app: &TestApp, target: &Value, id: &str, body: &[u8]) {
+    assert_refused(
+        app,
+        target,
+        id,
+        body,
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+    )
+    .await;
+}
+
 /// A valid document with a fresh client id and version 0, as JSON text, and that id.
 fn valid_text() -> (String, String) {
     let id = domain::PaymentId::generate().to_string();
@@ -69,27 +82,11 @@ async fn duplicate_keys_at_any_level_return_400_even_with_equal_values(app: Test
         let (text, id) = valid_text();
         let body = with_reference(&text, duplicate);
 
-        assert_refused(
-            &app,
-            &target,
-            &id,
-            body.as_bytes(),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        )
-        .await;
+        assert_invalid_json(&app, &target, &id, body.as_bytes()).await;
     }
     let (text, id) = valid_text();
     let envelope = text.replacen(r#"{"data":{"#, &format!(r#"{{"data":{{"id":"{id}","#), 1);
-    assert_refused(
-        &app,
-        &target,
-        &id,
-        envelope.as_bytes(),
-        StatusCode::BAD_REQUEST,
-        "invalid_json",
-    )
-    .await;
+    assert_invalid_json(&app, &target, &id, envelope.as_bytes()).await;
 }
 
 async fn invalid_utf8_anywhere_returns_400(app: TestApp) {
@@ -112,41 +109,17 @@ async fn invalid_utf8_anywhere_returns_400(app: TestApp) {
             let (before, after) = body.split_once(marker).unwrap();
             let bytes = [before.as_bytes(), sequence, after.as_bytes()].concat();
 
-            assert_refused(
-                &app,
-                &target,
-                &id,
-                &bytes,
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-            )
-            .await;
+            assert_invalid_json(&app, &target, &id, &bytes).await;
         }
     }
     for escape in [r#""\ud800""#, r#""\udc00\ud800""#, r#""\ud83d""#] {
         let (text, id) = valid_text();
         let body = with_reference(&text, &format!(r#""reference":{escape}"#));
-        assert_refused(
-            &app,
-            &target,
-            &id,
-            body.as_bytes(),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        )
-        .await;
+        assert_invalid_json(&app, &target, &id, body.as_bytes()).await;
     }
     let (text, id) = valid_text();
     let with_bom = ["\u{feff}".as_bytes(), text.as_bytes()].concat();
-    assert_refused(
-        &app,
-        &target,
-        &id,
-        &with_bom,
-        StatusCode::BAD_REQUEST,
-        "invalid_json",
-    )
-    .await;
+    assert_invalid_json(&app, &target, &id, &with_bom).await;
 }
 
 async fn escaped_nul_in_values_round_trips_and_raw_nul_returns_400(app: TestApp) {
@@ -174,15 +147,7 @@ async fn escaped_nul_in_values_round_trips_and_raw_nul_returns_400(app: TestApp)
     ] {
         let (text, id) = valid_text();
         let body = with_reference(&text, replacement);
-        assert_refused(
-            &app,
-            &target,
-            &id,
-            body.as_bytes(),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        )
-        .await;
+        assert_invalid_json(&app, &target, &id, body.as_bytes()).await;
     }
 }
 
@@ -204,15 +169,7 @@ async fn a_hundred_thousand_open_brackets_return_400_and_the_server_stays_up(app
         ),
     ];
     for body in bodies {
-        assert_refused(
-            &app,
-            &target,
-            &id,
-            body.as_bytes(),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        )
-        .await;
+        assert_invalid_json(&app, &target, &id, body.as_bytes()).await;
     }
 }
 
@@ -303,27 +260,11 @@ async fn numbers_beyond_the_i64_range_however_written_return_400(app: TestApp) {
         ] {
             let (text, id) = valid_text();
             let body = with_reference(&text, &member);
-            assert_refused(
-                &app,
-                &target,
-                &id,
-                body.as_bytes(),
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-            )
-            .await;
+            assert_invalid_json(&app, &target, &id, body.as_bytes()).await;
         }
         let (text, id) = valid_text();
         let body = text.replacen("\"version\":0", &format!("\"version\":{number}"), 1);
-        assert_refused(
-            &app,
-            &target,
-            &id,
-            body.as_bytes(),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        )
-        .await;
+        assert_invalid_json(&app, &target, &id, body.as_bytes()).await;
     }
 }
 
