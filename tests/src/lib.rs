@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod arbitrary;
+pub mod hostile;
 pub mod raw;
 pub mod requests;
 
