@@ -86,21 +86,33 @@ async fn assert_writes_work(app: &TestApp, payment: &Value) {
     assert_eq!(updated.body["data"]["version"], 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_database_gets_503_within_the_timeout_and_service_resumes_without_restart() {
-    let server = PrivateMongoServer::start().await;
+/// GET, list and a create (`create`) all answer 503 in time.
+async fn assert_reads_and_create_are_unavailable(app: &TestApp, payment: &Value, create: &Value) {
+    let path = payment_path(payment);
+    assert_unavailable_in_time("get", timed(app.get(&path)).await);
+    assert_unavailable_in_time("list", timed(app.get(&list_path(payment))).await);
+    assert_unavailable_in_time("create", timed(app.post("/v1/payments", create)).await);
+}
+
+/// An app with short timeouts on a fresh database of `server`, holding one payment.
+async fn app_with_a_payment(server: &PrivateMongoServer) -> (TestApp, Value, String) {
     let database = TestDatabase::on(server.uri());
     let app = TestApp::spawn_config(short_timeouts(&database)).await;
     let payment = app.create_payment(&new_organisation_id()).await;
+    let organisation = payment["organisation_id"].as_str().unwrap().to_owned();
+    (app, payment, organisation)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_database_gets_503_within_the_timeout_and_service_resumes_without_restart() {
+    let server = PrivateMongoServer::start().await;
+    let (app, payment, organisation) = app_with_a_payment(&server).await;
 
     server.kill().await;
     let path = payment_path(&payment);
-    let mut update = payment_document(payment["organisation_id"].as_str().unwrap(), "2.00");
+    let mut update = payment_document(&organisation, "2.00");
     update["data"]["version"] = json!(0);
-    let create = document_with_id(payment["organisation_id"].as_str().unwrap());
-    assert_unavailable_in_time("get", timed(app.get(&path)).await);
-    assert_unavailable_in_time("list", timed(app.get(&list_path(&payment))).await);
-    assert_unavailable_in_time("create", timed(app.post("/v1/payments", &create)).await);
+    assert_reads_and_create_are_unavailable(&app, &payment, &document_with_id(&organisation)).await;
     assert_unavailable_in_time("update", timed(app.put(&path, &update)).await);
     assert_unavailable_in_time("delete", timed(app.delete(&path)).await);
     server.resume().await;
@@ -113,18 +125,14 @@ async fn a_killed_database_gets_503_within_the_timeout_and_service_resumes_witho
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_database_gets_503_within_the_timeout_and_service_resumes_without_restart() {
     let server = PrivateMongoServer::start().await;
-    let database = TestDatabase::on(server.uri());
-    let app = TestApp::spawn_config(short_timeouts(&database)).await;
-    let payment = app.create_payment(&new_organisation_id()).await;
+    let (app, payment, organisation) = app_with_a_payment(&server).await;
 
     server.pause().await;
     let path = payment_path(&payment);
-    let create = document_with_id(payment["organisation_id"].as_str().unwrap());
-    assert_unavailable_in_time("get", timed(app.get(&path)).await);
-    assert_unavailable_in_time("list", timed(app.get(&list_path(&payment))).await);
-    // A write that timed out may still be applied once the database wakes up: the client
+    let create = document_with_id(&organisation);
+    // The create that times out may still be applied once the database wakes up: the client
     // cannot know, which is why creates with a client id are safe to send again.
-    assert_unavailable_in_time("create", timed(app.post("/v1/payments", &create)).await);
+    assert_reads_and_create_are_unavailable(&app, &payment, &create).await;
     server.unpause().await;
 
     let reply = recovered(&app, &path).await;
