@@ -109,6 +109,9 @@ async fn a_killed_database_gets_503_within_the_timeout_and_service_resumes_witho
     let (app, payment, organisation) = app_with_a_payment(&server).await;
 
     server.kill().await;
+    app.get("/health/ready")
+        .await
+        .assert_error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable");
     let path = payment_path(&payment);
     let mut update = payment_document(&organisation, "2.00");
     update["data"]["version"] = json!(0);
@@ -174,6 +177,10 @@ async fn the_server_starts_while_the_database_is_down_and_serves_once_it_is_up()
         probe.check_health().await,
         Err(RepositoryError::Unavailable(_))
     ));
+    app.get("/health/ready")
+        .await
+        .assert_error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable");
+    assert_eq!(app.get("/health/live").await.status, StatusCode::OK);
 
     server.resume().await;
     let created = eventually("a payment can be created", RECOVERY, || async {
@@ -184,6 +191,8 @@ async fn the_server_starts_while_the_database_is_down_and_serves_once_it_is_up()
     })
     .await;
     assert_eq!(probe.check_health().await, Ok(()));
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
     assert_eq!(
         app.get(&payment_path(&created.body["data"])).await.body,
         created.body
