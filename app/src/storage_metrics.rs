@@ -37,6 +37,7 @@ impl MeteredRepository {
             Ok(value) => outcome(value),
             Err(RepositoryError::Unavailable(_)) => "unavailable",
             Err(RepositoryError::Internal(_)) => "internal",
+            Err(RepositoryError::TooLarge(_)) => "too_large",
         };
         self.metrics
             .record_storage(operation, label, started.elapsed());

@@ -94,6 +94,10 @@ pub enum RepositoryError {
     /// The storage answered with something unexpected (corrupt data, a driver bug).
     #[error("storage failure: {0}")]
     Internal(String),
+    /// The payment is larger than the storage can hold (MongoDB: 16 MiB per document); a retry
+    /// cannot succeed, a smaller payment can.
+    #[error("payment too large for the storage: {0}")]
+    TooLarge(String),
 }
 
 /// Why a payment could not be created.

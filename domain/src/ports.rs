@@ -84,7 +84,8 @@ pub enum WriteOutcome {
 ///
 /// Implementations are shared between request handlers (`Arc<dyn PaymentRepository>`), so every
 /// method must be safe to call concurrently. A storage that cannot be reached or times out MUST
-/// answer [`RepositoryError::Unavailable`], never hang past its configured timeout.
+/// answer [`RepositoryError::Unavailable`], never hang past its configured timeout. A payment the
+/// storage cannot hold for its size MUST be [`RepositoryError::TooLarge`], with nothing written.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait PaymentRepository: Send + Sync {

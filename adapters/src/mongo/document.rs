@@ -30,6 +30,26 @@ pub(super) const CREATED_AT: &str = "created_at";
 /// When the payment was last written (storage metadata, not part of the domain).
 pub(super) const UPDATED_AT: &str = "updated_at";
 
+/// The largest document MongoDB stores (its `maxBsonObjectSize`).
+pub(super) const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The size of `document` encoded as BSON, counted without building the bytes; `None` when it
+/// cannot be encoded (the write would fail the same way).
+pub(super) fn encoded_size(document: &Document) -> Option<usize> {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    document.to_writer(&mut counter).ok().map(|()| counter.0)
+}
+
 /// A value that cannot cross the boundary in one direction or the other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ConversionError(String);

@@ -56,7 +56,7 @@ impl Indexes {
                     tracing::debug!(%cause, "MongoDB indexes not created yet; will retry");
                     MISSING
                 }
-                Err(RepositoryError::Internal(cause)) => {
+                Err(RepositoryError::Internal(cause) | RepositoryError::TooLarge(cause)) => {
                     // A conflicting index or missing privileges: retrying per request would not
                     // help. Queries still answer correctly, only slower, so keep serving.
                     tracing::error!(%cause, "MongoDB indexes could not be created");

@@ -148,6 +148,20 @@ fn unconvertible(payment: &Payment, error: &document::ConversionError) -> Reposi
     ))
 }
 
+/// Refuses a document MongoDB would not store, before sending it: the driver's own check comes
+/// as an "invalid argument" indistinguishable from a bug.
+fn check_size(document: &Document, payment: &Payment) -> Result<(), RepositoryError> {
+    match document::encoded_size(document) {
+        Some(size) if size <= document::MAX_DOCUMENT_BYTES => Ok(()),
+        size => Err(RepositoryError::TooLarge(format!(
+            "payment {} is {} bytes as BSON; MongoDB stores at most {}",
+            payment.id(),
+            size.map_or_else(|| "unencodable".to_owned(), |size| size.to_string()),
+            document::MAX_DOCUMENT_BYTES
+        ))),
+    }
+}
+
 fn contended(id: PaymentId) -> RepositoryError {
     RepositoryError::Unavailable(format!(
         "payment {id} was deleted and re-created on each of {MAX_ATTEMPTS} attempts"
@@ -159,6 +173,7 @@ impl PaymentRepository for MongoPaymentRepository {
     async fn insert(&self, payment: &Payment) -> Result<InsertOutcome, RepositoryError> {
         let stored =
             PaymentDocument::from_payment(payment).map_err(|e| unconvertible(payment, &e))?;
+        check_size(&stored.clone().into_new_document(DateTime::now()), payment)?;
         self.bounded(async {
             for _ in 0..MAX_ATTEMPTS {
                 let document = stored.clone().into_new_document(DateTime::now());
@@ -189,6 +204,11 @@ impl PaymentRepository for MongoPaymentRepository {
     ) -> Result<WriteOutcome, RepositoryError> {
         let content = PaymentDocument::from_payment(replacement)
             .map_err(|e| unconvertible(replacement, &e))?;
+        // The stored document is the content plus `_id` and `created_at`: a few bytes more.
+        check_size(
+            &content.clone().into_new_document(DateTime::now()),
+            replacement,
+        )?;
         let id = replacement.id();
         self.bounded(async {
             for _ in 0..MAX_ATTEMPTS {

@@ -155,6 +155,14 @@ impl From<RepositoryError> for ApiError {
                 tracing::error!(%cause, "storage failure");
                 Self::internal()
             }
+            RepositoryError::TooLarge(cause) => {
+                tracing::info!(%cause, "payment too large for the storage");
+                Self::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the payment is larger than the storage accepts",
+                )
+            }
         }
     }
 }

@@ -146,7 +146,9 @@ enum Retry {
 fn storage_failure(error: RepositoryError) -> Retry {
     match error {
         RepositoryError::Unavailable(_) => Retry::Later,
-        RepositoryError::Internal(detail) => Retry::Never(detail),
+        RepositoryError::Internal(detail) | RepositoryError::TooLarge(detail) => {
+            Retry::Never(detail)
+        }
     }
 }
 
