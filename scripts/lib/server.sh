@@ -8,11 +8,12 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# The payment-server binary of PROFILE (release or debug), built if missing or stale.
+# The payment-server binary of PROFILE (release or debug), built if missing or stale. Built with
+# the workspace's feature set, as the test run builds it, so after the tests nothing recompiles.
 server_binary() {
   local profile="${1:-release}" flag=()
   [[ "$profile" == release ]] && flag=(--release)
-  cargo build --quiet "${flag[@]}" -p app --bin payment-server >&2
+  cargo build --quiet "${flag[@]}" --workspace --all-features --bin payment-server >&2
   printf '%s\n' "target/$profile/payment-server"
 }
 
