@@ -1,0 +1,217 @@
+//! Ceiling B: the storage limit. The raw `mongodb` driver doing the storage work of each payment
+//! endpoint against the same database server the Mongo-backed payment server uses, from
+//! `--concurrency` tasks for `--seconds`, with no HTTP, validation or domain in between.
+//!
+//! `get` is `find_one` by `_id`; `insert` is `insert_one` of a new payment; `update` is the
+//! version-checked `update_one({_id, version}, {$set: …})`; `list` is a `find` sorted by `_id`
+//! with a limit of 101 (a 100-item page and the "more" probe). It prints one `BENCH_RESULT`
+//! line in the format of the wrk scripts.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, Document};
+use mongodb::options::{Acknowledgment, WriteConcern};
+use mongodb::{Client, Collection};
+
+/// The driver operation measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Op {
+    Get,
+    Insert,
+    Update,
+    List,
+}
+
+/// The raw MongoDB driver doing each endpoint's storage work: the ceiling for the Mongo backend.
+#[derive(Debug, Parser)]
+struct Args {
+    /// MongoDB connection string.
+    #[arg(long)]
+    uri: String,
+    /// Database to work in (its collection is dropped first).
+    #[arg(long, default_value = "payment_bench_ceiling")]
+    database: String,
+    /// Operation.
+    #[arg(long, value_enum)]
+    op: Op,
+    /// Concurrent tasks.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Payments stored before measuring (read, updated and listed).
+    #[arg(long, default_value_t = 1000)]
+    pool: usize,
+}
+
+/// What one task saw.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    errors: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let client = Client::with_uri_str(&args.uri).await?;
+    // The payment server's default write concern: majority, journaled.
+    let concern = WriteConcern::builder()
+        .w(Acknowledgment::Majority)
+        .journal(true)
+        .build();
+    let collection: Collection<Document> = client.database(&args.database).collection_with_options(
+        "payments",
+        mongodb::options::CollectionOptions::builder()
+            .write_concern(concern)
+            .build(),
+    );
+    collection.drop().await?;
+    let attributes = payment_attributes()?;
+    let ids: Vec<String> = (0..args.pool).map(|_| new_id()).collect();
+    let pool: Vec<Document> = ids.iter().map(|id| payment(id, 0, &attributes)).collect();
+    if !pool.is_empty() {
+        collection.insert_many(pool).await?;
+    }
+    let ids = Arc::new(ids);
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..args.concurrency.max(1) {
+        let collection = collection.clone();
+        let attributes = attributes.clone();
+        let ids = ids.clone();
+        let concurrency = args.concurrency.max(1);
+        let op = args.op;
+        tasks.push(tokio::spawn(async move {
+            // Each task owns the ids at its stride, so update versions are its alone to track.
+            let mine: Vec<String> = ids
+                .iter()
+                .skip(task)
+                .step_by(concurrency)
+                .cloned()
+                .collect();
+            let mut versions = vec![0_i64; mine.len()];
+            let mut tally = Tally::default();
+            let mut turn = 0;
+            while Instant::now() < deadline {
+                let slot = if mine.is_empty() {
+                    0
+                } else {
+                    turn % mine.len()
+                };
+                turn += 1;
+                let begun = Instant::now();
+                let ok = match op {
+                    Op::Get => get(&collection, &mine[slot]).await,
+                    Op::Insert => insert(&collection, &attributes).await,
+                    Op::Update => {
+                        update(&collection, &mine[slot], &mut versions[slot], &attributes).await
+                    }
+                    Op::List => list(&collection).await,
+                };
+                tally.latencies_us.push(elapsed_us(begun));
+                tally.errors += u64::from(!ok);
+            }
+            tally
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let tally = task.await?;
+        latencies.extend(tally.latencies_us);
+        errors += tally.errors;
+    }
+    let duration_us = elapsed_us(started);
+    latencies.sort_unstable();
+    let pct = |q: f64| percentile(&latencies, q);
+    println!(
+        "BENCH_RESULT {{\"requests\":{},\"duration_us\":{duration_us},\"bytes\":0,\"connect_errors\":0,\
+         \"read_errors\":0,\"write_errors\":0,\"timeouts\":0,\"status_errors\":{errors},\
+         \"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{}}}",
+        latencies.len(),
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        latencies.last().copied().unwrap_or(0),
+    );
+    collection.drop().await?;
+    Ok(())
+}
+
+async fn get(collection: &Collection<Document>, id: &str) -> bool {
+    matches!(collection.find_one(doc! {"_id": id}).await, Ok(Some(_)))
+}
+
+async fn insert(collection: &Collection<Document>, attributes: &Document) -> bool {
+    collection
+        .insert_one(payment(&new_id(), 0, attributes))
+        .await
+        .is_ok()
+}
+
+async fn update(
+    collection: &Collection<Document>,
+    id: &str,
+    version: &mut i64,
+    attributes: &Document,
+) -> bool {
+    let filter = doc! {"_id": id, "version": *version};
+    let change = doc! {"$set": {"version": *version + 1, "attributes": attributes.clone()}};
+    match collection.update_one(filter, change).await {
+        Ok(result) if result.matched_count == 1 => {
+            *version += 1;
+            true
+        }
+        _ => false,
+    }
+}
+
+async fn list(collection: &Collection<Document>) -> bool {
+    match collection
+        .find(doc! {})
+        .sort(doc! {"_id": 1})
+        .limit(101)
+        .await
+    {
+        Ok(cursor) => cursor.try_collect::<Vec<Document>>().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The attributes of the black-box tests' typical payment, as BSON.
+fn payment_attributes() -> Result<Document, Box<dyn std::error::Error>> {
+    let document = tests::payment_document(&tests::new_organisation_id(), "100.21");
+    Ok(mongodb::bson::to_document(&document["data"]["attributes"])?)
+}
+
+fn payment(id: &str, version: i64, attributes: &Document) -> Document {
+    doc! {
+        "_id": id,
+        "version": version,
+        "organisation_id": "743d5b63-8e6f-432e-a8fa-c5d8d2ee5fcb",
+        "attributes": attributes.clone(),
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn elapsed_us(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The `q` quantile of sorted `values` (nearest rank).
+fn percentile(values: &[u64], q: f64) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    let rank = (q * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
