@@ -36,6 +36,10 @@ pub struct RawResult {
     pub p99_us: u64,
     /// Slowest request, in microseconds.
     pub max_us: u64,
+    /// CPU time the server process used during the run (user + system), in microseconds; 0
+    /// when not measured (ceiling B is its own client, so its CPU time is not comparable).
+    #[serde(default)]
+    pub server_cpu_us: u64,
 }
 
 impl RawResult {
@@ -45,6 +49,14 @@ impl RawResult {
             return 0.0;
         }
         self.requests as f64 * 1e6 / self.duration_us as f64
+    }
+
+    /// Server CPU time per completed request, in microseconds (0 when not measured).
+    pub fn cpu_per_request_us(&self) -> f64 {
+        if self.requests == 0 {
+            return 0.0;
+        }
+        self.server_cpu_us as f64 / self.requests as f64
     }
 
     /// Every kind of failure added up.

@@ -100,6 +100,14 @@ impl Cell {
         ratio(self.server.per_second(), self.ceiling.per_second())
     }
 
+    /// Server CPU time per request as a multiple of the ceiling's (0 when not measured).
+    pub fn cpu_ratio(&self) -> f64 {
+        ratio(
+            self.server.cpu_per_request_us(),
+            self.ceiling.cpu_per_request_us(),
+        )
+    }
+
     /// Server p99 latency as a multiple of the ceiling's.
     pub fn p99_ratio(&self) -> f64 {
         ratio(self.server.p99_us as f64, self.ceiling.p99_us as f64)

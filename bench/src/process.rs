@@ -61,6 +61,20 @@ impl Server {
         resident_bytes(self.pid())
     }
 
+    /// CPU time the process has used so far (user + system, all threads), in microseconds.
+    pub fn cpu_time_us(&self) -> Result<u64, BenchError> {
+        let path = PathBuf::from(format!("/proc/{}/stat", self.pid()));
+        let stat = std::fs::read_to_string(&path).map_err(|e| BenchError::io(&path, e))?;
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+        let ticks: Option<u64> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().skip(11).take(2))
+            .map(|fields| fields.filter_map(|f| f.parse::<u64>().ok()).sum());
+        let ticks =
+            ticks.ok_or_else(|| BenchError::Failed(format!("unreadable {}", path.display())))?;
+        Ok(ticks * 1_000_000 / clock_ticks_per_second())
+    }
+
     fn wait_ready(&mut self, address: SocketAddr, log: &Path) -> Result<(), BenchError> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
@@ -117,6 +131,17 @@ pub fn resident_bytes(pid: u32) -> Result<u64, BenchError> {
         .and_then(|kib| kib.trim().parse::<u64>().ok())
         .map(|kib| kib * 1024)
         .ok_or_else(|| BenchError::Failed(format!("no VmRSS line in {}", path.display())))
+}
+
+/// `getconf CLK_TCK` (100 on Linux unless told otherwise).
+fn clock_ticks_per_second() -> u64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+        .filter(|ticks| *ticks > 0)
+        .unwrap_or(100)
 }
 
 /// A free loopback port (the kernel picks it; the race until the server binds is harmless here).

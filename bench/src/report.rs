@@ -101,15 +101,15 @@ fn table(out: &mut String, backend: Backend, cells: &[&Cell]) {
         "\n## {} vs {}\n\nThroughput as a share of the ceiling, latency as a multiple of the \
          ceiling's (lower is better).\n\n\
          | request | conns | server req/s | ceiling req/s | % of ceiling | server p50 | ceiling p50 \
-         | server p99 | ceiling p99 | p99 × ceiling | errors (server/ceiling) |\n\
-         |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+         | server p99 | ceiling p99 | p99 × ceiling | CPU µs/req (server/ceiling) | errors (server/ceiling) |\n\
+         |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
         backend.server_label(),
         backend.ceiling_label()
     );
     for cell in cells {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {:.0} | {:.0} | {:.1} % | {} | {} | {} | {} | {:.2} | {}/{} |",
+            "| `{}` | {} | {:.0} | {:.0} | {:.1} % | {} | {} | {} | {} | {:.2} | {} | {}/{} |",
             cell.endpoint.label(),
             cell.connections,
             cell.server.per_second(),
@@ -120,9 +120,20 @@ fn table(out: &mut String, backend: Backend, cells: &[&Cell]) {
             millis(cell.server.p99_us),
             millis(cell.ceiling.p99_us),
             cell.p99_ratio(),
+            cpu_column(cell),
             cell.server.errors(),
             cell.ceiling.errors(),
         );
+    }
+}
+
+fn cpu_column(cell: &Cell) -> String {
+    let server = cell.server.cpu_per_request_us();
+    let ceiling = cell.ceiling.cpu_per_request_us();
+    if ceiling > 0.0 {
+        format!("{server:.1} / {ceiling:.1} (×{:.2})", cell.cpu_ratio())
+    } else {
+        format!("{server:.1} / –")
     }
 }
 

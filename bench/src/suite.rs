@@ -153,7 +153,7 @@ fn report_cell(
         ceiling,
     };
     eprintln!(
-        "{:<20} {:<32} c={:<3} {:>9.0} req/s p50 {:>6}us p99 {:>6}us | ceiling {:>9.0} req/s p50 {:>6}us p99 {:>6}us | {:>5.1}% errors {}/{}",
+        "{:<20} {:<32} c={:<3} {:>9.0} req/s p50 {:>6}us p99 {:>6}us | ceiling {:>9.0} req/s p50 {:>6}us p99 {:>6}us | {:>5.1}% cpu/req {:.1}/{:.1}us errors {}/{}",
         backend.server_label(),
         endpoint.label(),
         connections,
@@ -164,6 +164,8 @@ fn report_cell(
         ceiling.p50_us,
         ceiling.p99_us,
         cell.throughput_ratio() * 100.0,
+        server.cpu_per_request_us(),
+        ceiling.cpu_per_request_us(),
         server.errors(),
         ceiling.errors(),
     );

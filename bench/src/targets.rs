@@ -81,7 +81,8 @@ impl HttpTarget {
                 )
             }
         };
-        WrkRun {
+        let cpu_before = self.server.cpu_time_us()?;
+        let mut result = WrkRun {
             script,
             script_args,
             url: &self.server.url,
@@ -89,7 +90,9 @@ impl HttpTarget {
             seconds: settings.seconds,
             cpus: settings.load_cpus.as_deref(),
         }
-        .run(&settings.lua_dir)
+        .run(&settings.lua_dir)?;
+        result.server_cpu_us = self.server.cpu_time_us()?.saturating_sub(cpu_before);
+        Ok(result)
     }
 }
 

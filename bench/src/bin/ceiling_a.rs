@@ -20,6 +20,10 @@ use axum::routing::get;
 use axum::Router;
 use clap::Parser;
 
+// The payment server's allocator, so the two differ only in the work they do.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A bare axum server serving stored JSON bytes: the ceiling for the payment server's HTTP side.
 #[derive(Debug, Parser)]
 struct Args {
@@ -79,6 +83,8 @@ async fn fetch(State(store): State<Store>, Path(id): Path<String>) -> Response {
 }
 
 async fn create(State(store): State<Store>, body: Bytes) -> Response {
+    // A compact copy: the received `Bytes` may pin the whole connection read buffer.
+    let body = Bytes::copy_from_slice(&body);
     let id = uuid::Uuid::now_v7().to_string();
     let location = HeaderValue::from_str(&format!("/v1/payments/{id}"));
     store
@@ -94,6 +100,7 @@ async fn create(State(store): State<Store>, body: Bytes) -> Response {
 }
 
 async fn replace(State(store): State<Store>, Path(id): Path<String>, body: Bytes) -> Response {
+    let body = Bytes::copy_from_slice(&body);
     let mut documents = store
         .documents
         .write()
