@@ -6,7 +6,7 @@
 # never linked or shipped) installed from PyPI into a cached virtualenv.
 #
 # Usage:
-#   URI=$(scripts/mongo-test-server.sh start)   # prints only the URI on stdout
+#   URI=$(scripts/mongo-test-server.sh start)   # fresh server; prints only the URI on stdout
 #   scripts/mongo-test-server.sh kill           # SIGKILL, keep port + storage
 #   scripts/mongo-test-server.sh resume         # same port, same storage, wait ready
 #   scripts/mongo-test-server.sh stop           # stop and delete storage; idempotent
@@ -19,6 +19,15 @@
 #   PYTHON            interpreter used to create the virtualenv (default python3)
 #   READY_TIMEOUT     seconds to wait for the port (default 30)
 #   KEEP_STORAGE=1    make `stop` keep the data directory (for post-mortems)
+#   SECANTUS_ARGS     extra daemon flags, word-split, e.g. "--sync-on-commit";
+#                     taken at `start` and reused by `resume`
+#
+# Durability notes (measured with 0.7.0b3) for kill/resume tests:
+#  - an acknowledged w:1/j:false write can be lost if the daemon is SIGKILLed
+#    within ~0.5 s of it (mongod's journal interval behaves alike); writes
+#    with j:true survive. Use j:true (or SECANTUS_ARGS=--sync-on-commit).
+#  - an index created <~1 s before a SIGKILL can vanish, even when asked
+#    with j:true; any later j:true write (or ~1 s of waiting) makes it stick.
 set -euo pipefail
 
 readonly SECANTUS_VERSION="${SECANTUS_VERSION:-0.7.0b3}"
@@ -40,6 +49,7 @@ readonly LOG_FILE="$STATE_DIR/server.log"
 # ./secantusd.toml, ~/.secantus/… and /etc/secantus/…, so a stray file on a
 # machine cannot change how tests run.
 readonly CONFIG_FILE="$STATE_DIR/secantusd.toml"
+readonly ARGS_FILE="$STATE_DIR/args"
 
 # stdout carries only the URI (callers capture it); everything else goes here.
 log() { printf 'mongo-test-server: %s\n' "$*" >&2; }
@@ -105,6 +115,9 @@ wait_gone() {
 
 launch() {
   local port="$1" storage="$2"
+  local -a extra=()
+  # SECANTUS_ARGS is a space-separated flag list: split it into words.
+  if [[ -f "$ARGS_FILE" ]]; then read -r -a extra <"$ARGS_FILE" || true; fi
   : >"$CONFIG_FILE"
   printf '\n==== %s: starting on %s:%s, storage %s\n' \
     "$(date '+%F %T')" "$HOST" "$port" "$storage" >>"$LOG_FILE"
@@ -114,7 +127,7 @@ launch() {
   # All three std streams redirected: otherwise `URI=$(… start)` would wait on
   # the daemon holding the captured stdout pipe open.
   nohup "$SECANTUS_HOME/bin/secantusd-py" --config "$CONFIG_FILE" \
-    --host "$HOST" --port "$port" --storage-path "$storage" \
+    --host "$HOST" --port "$port" --storage-path "$storage" ${extra[@]+"${extra[@]}"} \
     </dev/null >>"$LOG_FILE" 2>&1 &
   local pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
@@ -144,16 +157,13 @@ launch() {
 }
 
 cmd_start() {
-  mkdir -p "$STATE_DIR"
-  local pid
-  if pid="$(live_pid)"; then
-    # Reuse rather than fail, so a rerun after an interrupted test still works.
-    log "already running (pid $pid)"
-    cat "$URI_FILE"
-    return
+  # A start is always fresh (new port, empty storage): a server or files
+  # left by an interrupted run are stopped and discarded, never reused,
+  # so no test sees another run's data.
+  if [[ -f "$PID_FILE" || -f "$STORAGE_FILE" ]]; then
+    log "discarding the previous server state in $STATE_DIR"
+    cmd_stop
   fi
-  # Leftovers of a killed/crashed run: discard them, a start is always fresh.
-  cleanup_state
   mkdir -p "$STATE_DIR"
   ensure_installed
 
@@ -163,6 +173,7 @@ cmd_start() {
   storage="$(mktemp -d "${TMPDIR:-/tmp}/mongo-test-storage.XXXXXX")"
   printf '%s\n' "$port" >"$PORT_FILE"
   printf '%s\n' "$storage" >"$STORAGE_FILE"
+  printf '%s\n' "${SECANTUS_ARGS:-}" >"$ARGS_FILE"
   printf 'mongodb://%s:%s/?directConnection=true\n' "$HOST" "$port" >"$URI_FILE"
   launch "$port" "$storage"
   log "ready (pid $(<"$PID_FILE"), log $LOG_FILE)"
@@ -202,16 +213,19 @@ cleanup_state() {
       */mongo-test-storage.*) rm -rf -- "$storage" ;;
     esac
   fi
-  rm -f "$PID_FILE" "$URI_FILE" "$PORT_FILE" "$STORAGE_FILE"
+  rm -f "$PID_FILE" "$URI_FILE" "$PORT_FILE" "$STORAGE_FILE" "$ARGS_FILE"
 }
 
 cmd_stop() {
   local pid
   if pid="$(live_pid)"; then
-    # SIGTERM lets WiredTiger close cleanly (~3 s); SIGKILL if it hangs.
+    # SIGTERM lets WiredTiger close cleanly (~2 s). The daemon was seen to
+    # ignore it now and then (its main thread sleeps in an untimed wait), so
+    # fall back to SIGKILL: WiredTiger recovers from its log, and the
+    # storage is deleted below anyway.
     kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" 150; then
-      log "pid $pid ignored SIGTERM for 15s; sending SIGKILL"
+    if ! wait_gone "$pid" 50; then
+      log "pid $pid still running 5s after SIGTERM; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
     fi

@@ -58,15 +58,18 @@ pub struct Config {
     #[arg(
         long,
         env = "PAYMENT_SERVER_REQUEST_TIMEOUT_MS",
-        default_value_t = 10_000
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub request_timeout_ms: u64,
 
-    /// Most requests served at once; further requests wait for a free slot.
+    /// Most payment API requests served at once; further ones wait for a free slot (health,
+    /// metrics and the API document are not limited).
     #[arg(
         long,
         env = "PAYMENT_SERVER_MAX_CONCURRENT_REQUESTS",
-        default_value_t = 1024
+        default_value_t = 1024,
+        value_parser = concurrency_limit
     )]
     pub max_concurrent_requests: usize,
 
@@ -130,6 +133,21 @@ pub struct Config {
     /// Whether MongoDB writes wait for the journal (j: true).
     #[arg(long, env = "PAYMENT_SERVER_MONGO_JOURNAL", default_value_t = true, action = clap::ArgAction::Set)]
     pub mongo_journal: bool,
+
+    /// Instead of serving, probe GET /health/live of the server this configuration describes and
+    /// exit 0 if it answers 200, 1 otherwise (the container HEALTHCHECK).
+    // No environment variable: one set by mistake would stop every start from serving.
+    #[arg(long)]
+    pub healthcheck: bool,
+}
+
+/// Parses `--max-concurrent-requests`: at least one slot (zero would refuse everything) and at
+/// most a million (the semaphore behind it has a finite capacity).
+fn concurrency_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(limit @ 1..=1_000_000) => Ok(limit),
+        _ => Err("must be a whole number from 1 to 1000000".into()),
+    }
 }
 
 impl Config {
@@ -185,5 +203,17 @@ mod tests {
         assert_eq!(config.storage, StorageKind::Mongo);
         assert_eq!(config.listen.port(), 9000);
         assert!(!config.mongo_journal);
+    }
+
+    #[test]
+    fn limits_that_would_refuse_every_request_are_rejected() {
+        for args in [
+            ["--max-concurrent-requests", "0"],
+            ["--max-concurrent-requests", "1000001"],
+            ["--request-timeout-ms", "0"],
+        ] {
+            let parsed = Config::try_parse_from(["payment-server", args[0], args[1]]);
+            assert!(parsed.is_err(), "{args:?} should be refused");
+        }
     }
 }

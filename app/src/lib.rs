@@ -4,20 +4,27 @@
 //! the production wiring on port 0.
 
 pub mod config;
+pub mod healthcheck;
 pub mod http;
+pub mod metrics;
 pub mod storage;
+pub mod storage_metrics;
 pub mod telemetry;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use domain::PaymentService;
+use domain::{PaymentRepository, PaymentService};
 use thiserror::Error;
 use tokio::net::TcpListener;
 
 pub use config::Config;
 use http::links::Links;
-use http::AppState;
+use http::{AppState, HttpLimits};
+use metrics::Metrics;
+use storage_metrics::MeteredRepository;
 
 /// Why the server could not start.
 #[derive(Debug, Error)]
@@ -33,6 +40,9 @@ pub enum StartupError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The metrics registry could not be set up.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
     /// Serving failed.
     #[error("server error: {0}")]
     Serve(#[from] std::io::Error),
@@ -41,14 +51,36 @@ pub enum StartupError {
 /// The complete application router for `config`, storage included.
 pub async fn build_app(config: &Config) -> Result<Router, StartupError> {
     let repository = storage::build_repository(config).await?;
+    build_app_with_repository(config, repository)
+}
+
+/// The application router for `config` over `repository` instead of the configured backend
+/// (tests serve repositories that stall or fail on purpose through it).
+pub fn build_app_with_repository(
+    config: &Config,
+    repository: Arc<dyn PaymentRepository>,
+) -> Result<Router, StartupError> {
+    let metrics = Metrics::new()?;
+    let repository = MeteredRepository::wrap(repository, metrics.clone());
     let state = AppState {
         service: PaymentService::new(repository),
         links: Links::new(config.public_base_url.as_deref()),
+        metrics,
     };
-    Ok(http::router(state, config.max_body_bytes))
+    Ok(http::router(state, http_limits(config)))
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// The HTTP limits `config` asks for.
+pub fn http_limits(config: &Config) -> HttpLimits {
+    HttpLimits {
+        max_body_bytes: config.max_body_bytes,
+        request_timeout: config.request_timeout(),
+        max_concurrent_requests: config.max_concurrent_requests,
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then waits for every in-flight request
+/// however long it takes (tests use this; the binary uses [`serve_with_grace`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -68,4 +100,38 @@ pub async fn bind(config: &Config) -> Result<TcpListener, StartupError> {
             address: config.listen,
             source,
         })
+}
+
+/// Serves `app` on `listener` until `shutdown` completes; then stops accepting connections and
+/// lets in-flight requests finish for up to `grace`. Requests still running after `grace` are no
+/// longer waited for (the binary then exits, which closes their connections) and this returns
+/// `Ok` all the same: the shutdown that was asked for has happened.
+pub async fn serve_with_grace(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> Result<(), StartupError> {
+    let (signalled, signal_seen) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    });
+    let grace_expired = async move {
+        match signal_seen.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            // The server stopped without a signal; the other branch has finished.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result.map_err(StartupError::Serve),
+        () = grace_expired => {
+            tracing::warn!(
+                grace_ms = grace.as_millis(),
+                "shutdown grace period expired; abandoning the requests still in flight"
+            );
+            Ok(())
+        }
+    }
 }

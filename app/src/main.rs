@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use app::{bind, build_app, serve, telemetry, Config};
+use app::{bind, build_app, healthcheck, serve_with_grace, telemetry, Config};
 use clap::Parser;
 
 // Requests allocate many small short-lived values (the parsed document, the response) beside
@@ -14,6 +14,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if config.healthcheck {
+        return check_health(&config).await;
+    }
     telemetry::init(config.log_format);
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -27,8 +30,22 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), app::StartupError> {
     let app = build_app(&config).await?;
     let listener = bind(&config).await?;
-    tracing::info!(address = %config.listen, storage = ?config.storage, "payment-server listening");
-    serve(listener, app, shutdown_signal()).await
+    let address = listener.local_addr()?;
+    tracing::info!(%address, storage = ?config.storage, "payment-server listening");
+    serve_with_grace(listener, app, shutdown_signal(), config.shutdown_grace()).await?;
+    tracing::info!("payment-server stopped");
+    Ok(())
+}
+
+/// `--healthcheck`: exit 0 when the configured server is live.
+async fn check_health(config: &Config) -> ExitCode {
+    match healthcheck::probe(healthcheck::probe_address(config.listen)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            eprintln!("payment-server is not healthy: {reason}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -1,6 +1,9 @@
 //! Test support for black-box tests: boots the real application wiring on port 0 for a chosen
 //! backend and talks HTTP to it.
 
+pub mod fakes;
+pub mod openapi;
+
 use std::net::SocketAddr;
 
 use app::config::StorageKind;
@@ -53,7 +56,14 @@ impl TestApp {
     pub async fn spawn_config(mut config: Config) -> TestApp {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         let router = app::build_app(&config).await.expect("the app builds");
-        let listener = TcpListener::bind(config.listen).await.expect("a free port");
+        Self::spawn_router(router).await
+    }
+
+    /// Serves `router` (e.g. the real router over a test repository) on a free loopback port.
+    pub async fn spawn_router(router: axum::Router) -> TestApp {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("a free port");
         let address = listener.local_addr().expect("a bound address");
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -107,6 +117,14 @@ impl TestApp {
     /// DELETEs `path`.
     pub async fn delete(&self, path: &str) -> Reply {
         Reply::send(self.request(Method::DELETE, path)).await
+    }
+
+    /// GETs `path` without reading the body, for answers that are not JSON (metrics, the UI).
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     /// Creates a payment for `organisation_id` and returns its JSON resource (`data`).

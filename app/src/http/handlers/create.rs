@@ -8,9 +8,22 @@ use domain::NewPayment;
 use crate::http::dto::{parse_payment_request, payment_response};
 use crate::http::error::ApiError;
 use crate::http::extract::JsonDocument;
+use crate::http::openapi::{examples, responses, schemas::PaymentRequestBody, PAYMENTS_TAG};
 use crate::http::AppState;
 
 /// Creates a payment (201), or returns the identical one already stored under the same id (200).
+#[utoipa::path(
+    post,
+    path = "/v1/payments",
+    tag = PAYMENTS_TAG,
+    operation_id = "create_payment",
+    request_body(
+        content = PaymentRequestBody,
+        content_type = "application/json",
+        example = examples::create_request
+    ),
+    responses(responses::CreatePayment)
+)]
 pub async fn create_payment(
     State(state): State<AppState>,
     JsonDocument(document): JsonDocument,

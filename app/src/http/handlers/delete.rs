@@ -6,9 +6,19 @@ use domain::Version;
 
 use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs, PaymentPath};
+use crate::http::openapi::params::{DeleteParams, PaymentIdParam};
+use crate::http::openapi::{responses, PAYMENTS_TAG};
 use crate::http::AppState;
 
 /// Deletes a payment; with `?version=N`, only if N is the stored version.
+#[utoipa::path(
+    delete,
+    path = "/v1/payments/{id}",
+    tag = PAYMENTS_TAG,
+    operation_id = "delete_payment",
+    params(PaymentIdParam, DeleteParams),
+    responses(responses::DeletePayment)
+)]
 pub async fn delete_payment(
     State(state): State<AppState>,
     PaymentPath(id): PaymentPath,

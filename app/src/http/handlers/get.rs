@@ -7,9 +7,18 @@ use axum::response::Response;
 use crate::http::dto::payment_response;
 use crate::http::error::ApiError;
 use crate::http::extract::PaymentPath;
+use crate::http::openapi::{params::PaymentIdParam, responses, PAYMENTS_TAG};
 use crate::http::AppState;
 
 /// Fetches one payment, with its version as `ETag`.
+#[utoipa::path(
+    get,
+    path = "/v1/payments/{id}",
+    tag = PAYMENTS_TAG,
+    operation_id = "get_payment",
+    params(PaymentIdParam),
+    responses(responses::GetPayment)
+)]
 pub async fn get_payment(
     State(state): State<AppState>,
     PaymentPath(id): PaymentPath,

@@ -9,9 +9,18 @@ use crate::http::body::list_body;
 use crate::http::dto::{json_bytes_response, PageLinks};
 use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs};
+use crate::http::openapi::{params::ListParams, responses, PAYMENTS_TAG};
 use crate::http::AppState;
 
 /// Lists payments in ascending id order, one page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/payments",
+    tag = PAYMENTS_TAG,
+    operation_id = "list_payments",
+    params(ListParams),
+    responses(responses::ListPayments)
+)]
 pub async fn list_payments(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,

@@ -8,9 +8,25 @@ use domain::{FieldError, PaymentUpdate, ValidationError, VersionCheck};
 use crate::http::dto::{parse_payment_request, payment_response};
 use crate::http::error::ApiError;
 use crate::http::extract::{IfMatch, JsonDocument, PaymentPath};
+use crate::http::openapi::params::{IfMatchParam, PaymentIdParam};
+use crate::http::openapi::schemas::UpdatePaymentRequestBody;
+use crate::http::openapi::{examples, responses, PAYMENTS_TAG};
 use crate::http::AppState;
 
 /// Replaces a payment's owner and attributes at the version the client last saw.
+#[utoipa::path(
+    put,
+    path = "/v1/payments/{id}",
+    tag = PAYMENTS_TAG,
+    operation_id = "update_payment",
+    params(PaymentIdParam, IfMatchParam),
+    request_body(
+        content = UpdatePaymentRequestBody,
+        content_type = "application/json",
+        example = examples::update_request
+    ),
+    responses(responses::UpdatePayment)
+)]
 pub async fn update_payment(
     State(state): State<AppState>,
     PaymentPath(id): PaymentPath,

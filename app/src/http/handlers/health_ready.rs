@@ -1,0 +1,40 @@
+//! `GET /health/ready`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+
+use crate::http::error::ApiError;
+use crate::http::openapi::{responses, OPERATIONS_TAG};
+use crate::http::AppState;
+
+/// The readiness answer.
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    /// Always `ready`.
+    pub status: &'static str,
+}
+
+/// 200 when the storage answers, else 503 `storage_unavailable` (with `Retry-After`), so a load
+/// balancer sends traffic only to instances that can serve it.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = OPERATIONS_TAG,
+    operation_id = "health_ready",
+    responses(responses::Ready)
+)]
+pub async fn health_ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
+    match state.service.check_health().await {
+        Ok(()) => Ok(Json(Readiness { status: "ready" })),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the payment storage is not reachable; this instance is not ready",
+            ))
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Request ids: honoured when the client sends a usable `x-request-id`, generated otherwise, and
+//! echoed in every response.
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use uuid::Uuid;
+
+/// The request id header.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The longest client-sent request id kept; longer ones are replaced, so ids stay cheap to log.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// The id of the current request, in the request extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(HeaderValue);
+
+impl RequestId {
+    /// The id as text (always visible ASCII).
+    pub fn as_str(&self) -> &str {
+        // Only visible-ASCII values are ever stored, so this never falls back.
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
+/// Attaches a [`RequestId`] to the request (extension and header) and echoes it in the response.
+pub async fn assign_request_id(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .filter(|value| is_usable(value))
+        .cloned()
+        .unwrap_or_else(generate);
+    request.headers_mut().insert(REQUEST_ID_HEADER, id.clone());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(REQUEST_ID_HEADER, id);
+    response
+}
+
+/// 1 to [`MAX_REQUEST_ID_LEN`] visible ASCII characters: safe to log and to echo.
+fn is_usable(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    (1..=MAX_REQUEST_ID_LEN).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic)
+}
+
+fn generate() -> HeaderValue {
+    let mut buffer = Uuid::encode_buffer();
+    let text = Uuid::now_v7().hyphenated().encode_lower(&mut buffer);
+    // A hyphenated UUID is always a valid header value; the fallback is unreachable.
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_ascii_ids_within_the_bound_are_usable() {
+        for id in ["a", "req-42", "4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43", "!~"] {
+            assert!(is_usable(&HeaderValue::from_static(id)), "{id:?}");
+        }
+        assert!(is_usable(
+            &HeaderValue::from_str(&"x".repeat(MAX_REQUEST_ID_LEN)).unwrap()
+        ));
+    }
+
+    #[test]
+    fn empty_long_spaced_or_non_ascii_ids_are_not_usable() {
+        let long = "x".repeat(MAX_REQUEST_ID_LEN + 1);
+        for id in ["", "has space", "tab\there", long.as_str()] {
+            assert!(!is_usable(&HeaderValue::from_str(id).unwrap()), "{id:?}");
+        }
+        assert!(!is_usable(
+            &HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap()
+        ));
+    }
+
+    #[test]
+    fn generated_ids_are_uuids() {
+        let id = generate();
+        assert!(Uuid::parse_str(id.to_str().unwrap()).is_ok());
+        assert!(is_usable(&id));
+    }
+}

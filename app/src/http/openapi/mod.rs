@@ -1,0 +1,140 @@
+//! The OpenAPI 3.1 document. Its paths come from the same `routes!` registrations as the router
+//! (see `documented_routes` in the parent module), so the two cannot drift; this module adds the
+//! metadata, the schemas, and the parts every operation shares.
+
+pub mod attributes;
+pub mod examples;
+pub mod params;
+pub mod responses;
+pub mod schemas;
+
+use std::sync::LazyLock;
+
+use axum::body::Bytes;
+use utoipa::openapi::path::{Operation, Paths};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{
+    ComponentsBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, RefOr,
+};
+use utoipa_axum::router::UtoipaMethodRouter;
+
+use crate::http::AppState;
+
+/// The tag of the payments API.
+pub const PAYMENTS_TAG: &str = "payments";
+/// The tag of health, metrics and this document.
+pub const OPERATIONS_TAG: &str = "operations";
+
+const DESCRIPTION: &str = "\
+A Form3-style payments API: payment documents created, fetched, updated (optimistic concurrency \
+on `version`), deleted and listed.
+
+Every refusal is a JSON body `{error_code, error_message, details?}` with a stable `error_code`. \
+Every response carries `x-request-id`: the one you sent if it is 1 to 128 visible ASCII \
+characters, a generated UUID otherwise. 503 answers carry `Retry-After`.";
+
+/// The document before the operations are added.
+pub fn base() -> OpenApi {
+    let info = InfoBuilder::new()
+        .title("payment-server")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(DESCRIPTION))
+        .license(Some(
+            LicenseBuilder::new()
+                .name("MIT OR Apache-2.0")
+                .identifier(Some("MIT OR Apache-2.0"))
+                .build(),
+        ))
+        .build();
+    let components = schemas::all()
+        .into_iter()
+        .fold(ComponentsBuilder::new(), |components, (name, schema)| {
+            components.schema(name, schema)
+        })
+        .build();
+    OpenApiBuilder::new()
+        .info(info)
+        .tags(Some([
+            TagBuilder::new()
+                .name(PAYMENTS_TAG)
+                .description(Some("Payments."))
+                .build(),
+            TagBuilder::new()
+                .name(OPERATIONS_TAG)
+                .description(Some("Health, metrics and this document, for operators."))
+                .build(),
+        ]))
+        .components(Some(components))
+        .build()
+}
+
+/// `routes` moved to `path`: the seed's singular aliases, documented as operations of their own
+/// (operation ids suffixed `_singular`, since ids must be unique).
+pub fn alias(
+    path: &str,
+    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    let mut aliased = Paths::new();
+    for (canonical, mut item) in paths.paths {
+        for operation in operations(&mut item) {
+            operation.operation_id = operation
+                .operation_id
+                .take()
+                .map(|id| format!("{id}_singular"));
+            operation.description = Some(format!(
+                "The seed's singular alias of `{canonical}`; it behaves the same."
+            ));
+        }
+        aliased.paths.insert(path.to_owned(), item);
+    }
+    (schemas, aliased, method_router)
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// Adds what every operation shares: the optional `x-request-id` header parameter and the
+/// `x-request-id` response header.
+pub fn finish(mut document: OpenApi) -> OpenApi {
+    for item in document.paths.paths.values_mut() {
+        for operation in operations(item) {
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(RefOr::T(params::request_id()));
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    response.headers.insert(
+                        "x-request-id".into(),
+                        RefOr::T(responses::text_header(
+                            "The request id (see the `x-request-id` parameter).",
+                        )),
+                    );
+                }
+            }
+        }
+    }
+    document
+}
+
+/// The complete document.
+pub fn document() -> OpenApi {
+    finish(super::documented_routes(1).into_openapi())
+}
+
+/// The document as served: serialized once.
+pub static DOCUMENT_JSON: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
+    document()
+        .to_json()
+        .map(Bytes::from)
+        .map_err(|error| error.to_string())
+});
