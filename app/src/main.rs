@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
     if config.healthcheck {
         return check_health(&config).await;
     }
-    telemetry::init(config.log_format);
+    let _log_writer = telemetry::init(config.log_format);
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
