@@ -9,6 +9,7 @@
 #   URI=$(scripts/mongo-test-server.sh start)   # fresh server; prints only the URI on stdout
 #   scripts/mongo-test-server.sh kill           # SIGKILL, keep port + storage
 #   scripts/mongo-test-server.sh resume         # same port, same storage, wait ready
+#   scripts/mongo-test-server.sh pause|unpause  # SIGSTOP/SIGCONT: a server that hangs
 #   scripts/mongo-test-server.sh stop           # stop and delete storage; idempotent
 #   scripts/mongo-test-server.sh uri|status
 #
@@ -192,6 +193,32 @@ cmd_kill() {
   rm -f "$PID_FILE"
 }
 
+# A stopped (SIGSTOP) server keeps its connections open and answers nothing: the
+# "database hangs" case, as opposed to `kill`'s "connection refused".
+cmd_signal() {
+  local signal="$1" pid
+  pid="$(live_pid)" || die "not running"
+  kill "-$signal" "$pid"
+  # kill(2) returns before a busy thread has stopped: wait until every thread has.
+  if [[ "$signal" == STOP ]]; then
+    local tries=100
+    until all_threads_stopped "$pid"; do
+      ((tries-- > 0)) || die "pid $pid did not stop"
+      sleep 0.01
+    done
+  fi
+  log "sent SIG$signal to pid $pid"
+}
+
+all_threads_stopped() {
+  local stat
+  for stat in /proc/"$1"/task/*/stat; do
+    stat="$(cat "$stat" 2>/dev/null)" || continue
+    stat="${stat##*) }"
+    [[ "${stat%% *}" == [Tt] ]] || return 1
+  done
+}
+
 cmd_resume() {
   local pid
   if pid="$(live_pid)"; then
@@ -223,6 +250,9 @@ cmd_stop() {
     # ignore it now and then (its main thread sleeps in an untimed wait), so
     # fall back to SIGKILL: WiredTiger recovers from its log, and the
     # storage is deleted below anyway.
+    # SIGTERM lets WiredTiger close cleanly (~3 s); SIGKILL if it hangs. A paused
+    # server must be continued to see the SIGTERM.
+    kill -CONT "$pid" 2>/dev/null || true
     kill -TERM "$pid" 2>/dev/null || true
     if ! wait_gone "$pid" 50; then
       log "pid $pid still running 5s after SIGTERM; sending SIGKILL"
@@ -254,10 +284,12 @@ case "${1:-}" in
   stop) cmd_stop ;;
   kill) cmd_kill ;;
   resume) cmd_resume ;;
+  pause) cmd_signal STOP ;;
+  unpause) cmd_signal CONT ;;
   uri) cmd_uri ;;
   status) cmd_status ;;
   *)
-    log "usage: $0 start|stop|kill|resume|uri|status"
+    log "usage: $0 start|stop|kill|resume|pause|unpause|uri|status"
     exit 2
     ;;
 esac

@@ -8,6 +8,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# A one-off build (CI, a fresh clone) gains nothing from incremental artefacts but disk and time.
+if [[ "${CI:-}" == "true" ]]; then
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi
+
 log() { printf '\n==> %s\n' "$*" >&2; }
 
 started_mongo=""

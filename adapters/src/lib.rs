@@ -6,7 +6,7 @@
 //! | backend | type | cargo feature | extra dependencies |
 //! |---|---|---|---|
 //! | in process memory | [`InMemoryPaymentRepository`] | `memory` (default) | none |
-//! | MongoDB | `MongoPaymentRepository` | `mongo` | the official `mongodb` driver and `tokio` |
+//! | MongoDB | `MongoPaymentRepository` (with `MongoConfig`) | `mongo` | the official `mongodb` driver, `tokio`, `tracing` |
 //! | — | the contract suite, module `contract` | `contract-tests` | `tokio` |
 //!
 //! Every backend passes the same contract suite, so a test that passes against the in-memory
@@ -126,6 +126,10 @@ pub mod contract;
 pub mod guide;
 #[cfg(feature = "memory")]
 mod memory;
+#[cfg(feature = "mongo")]
+mod mongo;
 
 #[cfg(feature = "memory")]
 pub use memory::InMemoryPaymentRepository;
+#[cfg(feature = "mongo")]
+pub use mongo::{MongoConfig, MongoPaymentRepository, MongoSetupError};

@@ -1,19 +1,75 @@
 //! Building the storage adapter the configuration names.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use adapters::InMemoryPaymentRepository;
+use adapters::{InMemoryPaymentRepository, MongoConfig, MongoPaymentRepository};
 use domain::PaymentRepository;
 
 use crate::config::{Config, StorageKind};
 use crate::StartupError;
 
 /// The repository for `config.storage`.
+///
+/// MongoDB is not contacted here: the server starts (and answers 503 with `Retry-After`) while
+/// the database is down, and serves as soon as it comes up. Only a configuration that can never
+/// work (a malformed URI, an invalid name) stops the start.
 pub async fn build_repository(config: &Config) -> Result<Arc<dyn PaymentRepository>, StartupError> {
     match config.storage {
         StorageKind::Memory => Ok(Arc::new(InMemoryPaymentRepository::new())),
-        StorageKind::Mongo => Err(StartupError::Storage(
-            "the mongo backend is not available in this build".into(),
-        )),
+        StorageKind::Mongo => MongoPaymentRepository::open(&mongo_config(config))
+            .await
+            .map(|repository| Arc::new(repository) as Arc<dyn PaymentRepository>)
+            .map_err(|e| StartupError::Storage(e.to_string())),
+    }
+}
+
+/// The `--mongo-*` options as the adapter's settings.
+pub fn mongo_config(config: &Config) -> MongoConfig {
+    MongoConfig {
+        uri: config.mongo_uri.clone(),
+        database: config.mongo_database.clone(),
+        collection: config.mongo_collection.clone(),
+        connect_timeout: Duration::from_millis(config.mongo_connect_timeout_ms),
+        server_selection_timeout: Duration::from_millis(config.mongo_server_selection_timeout_ms),
+        operation_timeout: Duration::from_millis(config.mongo_operation_timeout_ms),
+        write_concern: config.mongo_write_concern.clone(),
+        journal: config.mongo_journal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_options_are_the_adapter_defaults() {
+        assert_eq!(mongo_config(&Config::defaults()), MongoConfig::default());
+    }
+
+    #[tokio::test]
+    async fn mongo_storage_builds_while_the_database_is_unreachable() {
+        let mut config = Config::defaults();
+        config.storage = StorageKind::Mongo;
+        config.mongo_uri = "mongodb://127.0.0.1:1/?directConnection=true".into();
+        config.mongo_server_selection_timeout_ms = 200;
+        config.mongo_operation_timeout_ms = 500;
+        let repository = build_repository(&config).await.unwrap();
+        let refused = repository.check_health().await.unwrap_err();
+        assert!(
+            matches!(refused, domain::RepositoryError::Unavailable(_)),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_invalid_mongo_configuration_stops_the_start() {
+        let mut config = Config::defaults();
+        config.storage = StorageKind::Mongo;
+        config.mongo_write_concern = "0".into();
+        assert!(matches!(
+            build_repository(&config).await,
+            Err(StartupError::Storage(_))
+        ));
     }
 }

@@ -4,7 +4,10 @@
 pub mod fakes;
 pub mod openapi;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use app::config::StorageKind;
 use app::Config;
@@ -14,13 +17,19 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod mongo;
 pub mod requests;
+pub mod secantus;
+
+use mongo::TestDatabase;
 
 /// Which storage backend a test server runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Backend {
     /// The in-memory repository.
     Memory,
+    /// MongoDB, on this test's own database.
+    Mongo(Arc<TestDatabase>),
 }
 
 /// A running server on a loopback port, stopped when dropped.
@@ -33,6 +42,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Keeps the test's database (and a container serving it) alive as long as the app.
+    database: Option<Arc<TestDatabase>>,
 }
 
 impl TestApp {
@@ -45,11 +56,20 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::defaults();
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        match backend {
-            Backend::Memory => config.storage = StorageKind::Memory,
-        }
+        let database = match backend {
+            Backend::Memory => {
+                config.storage = StorageKind::Memory;
+                None
+            }
+            Backend::Mongo(database) => {
+                database.configure(&mut config);
+                Some(database)
+            }
+        };
         adjust(&mut config);
-        Self::spawn_config(config).await
+        let mut app = Self::spawn_config(config).await;
+        app.database = database;
+        app
     }
 
     /// Boots the server exactly as `config` says (its listen port is replaced by a free one).
@@ -80,6 +100,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             shutdown: Some(shutdown),
             task: Some(task),
+            database: None,
         }
     }
 
@@ -202,6 +223,23 @@ impl Reply {
     }
 }
 
+/// Calls `attempt` every 100 ms until it returns `Some`, and returns that; panics with `what`
+/// after `limit`.
+pub async fn eventually<T, F: Future<Output = Option<T>>>(
+    what: &str,
+    limit: Duration,
+    mut attempt: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(done) = attempt().await {
+            return done;
+        }
+        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A fresh random organisation id.
 pub fn new_organisation_id() -> String {
     domain::PaymentId::generate().to_string()
@@ -227,8 +265,9 @@ pub fn payment_document(organisation_id: &str, amount: &str) -> Value {
     })
 }
 
-/// Generates one `#[tokio::test]` per listed async test function and per backend; each
-/// function takes the [`TestApp`] to test.
+/// Generates one `#[tokio::test]` per listed async test function and per backend (modules
+/// `memory` and `mongo`); each function takes the [`TestApp`] to test. On MongoDB each test gets
+/// a database of its own (see [`mongo`]).
 #[macro_export]
 macro_rules! backend_tests {
     ($($case:ident),+ $(,)?) => {
@@ -237,6 +276,17 @@ macro_rules! backend_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     super::$case($crate::TestApp::spawn($crate::Backend::Memory).await).await;
+                }
+            )+
+        }
+
+        mod mongo {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let database = $crate::mongo::TestDatabase::create().await;
+                    super::$case($crate::TestApp::spawn($crate::Backend::Mongo(database)).await)
+                        .await;
                 }
             )+
         }

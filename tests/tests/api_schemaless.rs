@@ -139,9 +139,31 @@ async fn floats_keep_their_exact_value(app: TestApp) {
     assert_eq!(returned, floats);
 }
 
+/// NUL ends a key in BSON but is ordinary inside a string value: values keep it (keys with NUL
+/// are refused at the edge, see `api_bad_documents`).
+async fn string_values_with_nul_and_control_characters_round_trip(app: TestApp) {
+    let organisation = new_organisation_id();
+    let attributes = json!({
+        "amount": "1.00",
+        "currency": "GBP",
+        "reference": "before\u{0}after",
+        "controls": "\u{1}\u{1f}\u{7f}",
+        "list": ["\u{0}", "\u{0}\u{0}"],
+    });
+
+    let created = app
+        .post("/v1/payments", &document(&organisation, &attributes))
+        .await;
+    let fetched = app.get(&payment_path(&created.body["data"])).await;
+
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(fetched.body["data"]["attributes"], attributes);
+}
+
 tests::backend_tests!(
     unmodelled_attributes_round_trip_untouched_through_create_get_and_list,
     unmodelled_attributes_round_trip_untouched_through_update,
     integer_and_float_with_the_same_value_stay_distinct,
     floats_keep_their_exact_value,
+    string_values_with_nul_and_control_characters_round_trip,
 );

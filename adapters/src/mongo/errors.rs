@@ -1,0 +1,179 @@
+//! Driver errors mapped onto the port's [`RepositoryError`]: what a retry may cure is
+//! `Unavailable` (503), everything else `Internal` (500, details in the log only).
+
+use std::time::Duration;
+
+use domain::RepositoryError;
+use mongodb::error::{Error, ErrorKind, WriteFailure};
+
+/// The duplicate-key error code (E11000).
+const DUPLICATE_KEY: i32 = 11000;
+/// "Collection already exists".
+const NAMESPACE_EXISTS: i32 = 48;
+
+/// Server error codes that mean "this node cannot serve you right now": not (or no longer)
+/// primary, shutting down, interrupted, network trouble seen by the server, time limits.
+/// From the MongoDB error-code list and the driver's SDAM retry rules.
+const TRANSIENT_CODES: [i32; 16] = [
+    6,     // HostUnreachable
+    7,     // HostNotFound
+    50,    // MaxTimeMSExpired
+    64,    // WriteConcernFailed (wtimeout)
+    89,    // NetworkTimeout
+    91,    // ShutdownInProgress
+    134,   // ReadConcernMajorityNotAvailableYet
+    189,   // PrimarySteppedDown
+    262,   // ExceededTimeLimit
+    9001,  // SocketException
+    10058, // LegacyNotPrimary
+    10107, // NotWritablePrimary
+    11600, // InterruptedAtShutdown
+    11602, // InterruptedDueToReplStateChange
+    13435, // NotPrimaryNoSecondaryOk
+    13436, // NotPrimaryOrSecondary
+];
+
+/// Whether `error` is a duplicate key on insert.
+pub(super) fn is_duplicate_key(error: &Error) -> bool {
+    match error.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(write)) => write.code == DUPLICATE_KEY,
+        ErrorKind::Command(command) => command.code == DUPLICATE_KEY,
+        _ => false,
+    }
+}
+
+/// Whether `error` says the collection to create exists already (code 48, NamespaceExists).
+pub(super) fn is_namespace_exists(error: &Error) -> bool {
+    matches!(error.kind.as_ref(), ErrorKind::Command(command) if command.code == NAMESPACE_EXISTS)
+}
+
+/// Whether a retry of the operation, later, may succeed.
+pub(super) fn is_transient(error: &Error) -> bool {
+    let code = match error.kind.as_ref() {
+        ErrorKind::Io(_)
+        | ErrorKind::ConnectionPoolCleared { .. }
+        | ErrorKind::ServerSelection { .. }
+        | ErrorKind::DnsResolve { .. } => return true,
+        ErrorKind::Command(command) => Some(command.code),
+        ErrorKind::Write(WriteFailure::WriteConcernError(concern)) => Some(concern.code),
+        _ => None,
+    };
+    code.is_some_and(|code| TRANSIENT_CODES.contains(&code))
+        || error.contains_label(mongodb::error::RETRYABLE_WRITE_ERROR)
+}
+
+/// The port's error for a driver error.
+pub(super) fn repository_error(error: &Error) -> RepositoryError {
+    if is_transient(error) {
+        RepositoryError::Unavailable(format!("MongoDB: {error}"))
+    } else {
+        RepositoryError::Internal(format!("MongoDB: {error}"))
+    }
+}
+
+/// The port's error for an operation that did not finish within `limit`.
+pub(super) fn timed_out(limit: Duration) -> RepositoryError {
+    RepositoryError::Unavailable(format!(
+        "MongoDB did not answer within {} ms",
+        limit.as_millis()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use mongodb::bson::{doc, from_document};
+    use mongodb::error::{CommandError, WriteConcernError, WriteError};
+
+    use super::*;
+
+    fn command_error(code: i32) -> Error {
+        let command: CommandError =
+            from_document(doc! {"code": code, "codeName": "X", "errmsg": "from the server"})
+                .unwrap();
+        ErrorKind::Command(command).into()
+    }
+
+    fn write_error(code: i32) -> Error {
+        let write: WriteError = from_document(doc! {"code": code, "errmsg": "E11000"}).unwrap();
+        ErrorKind::Write(WriteFailure::WriteError(write)).into()
+    }
+
+    fn write_concern_error(code: i32) -> Error {
+        let concern: WriteConcernError =
+            from_document(doc! {"code": code, "codeName": "X", "errmsg": "concern"}).unwrap();
+        ErrorKind::Write(WriteFailure::WriteConcernError(concern)).into()
+    }
+
+    #[test]
+    fn network_failures_are_unavailable() {
+        for kind in [
+            std::io::ErrorKind::ConnectionRefused,
+            std::io::ErrorKind::ConnectionReset,
+            std::io::ErrorKind::TimedOut,
+        ] {
+            let error = Error::from(kind);
+            assert!(matches!(
+                repository_error(&error),
+                RepositoryError::Unavailable(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn not_primary_and_shutdown_codes_are_unavailable() {
+        for code in [10107, 13435, 11600, 91, 189, 50] {
+            assert!(
+                matches!(
+                    repository_error(&command_error(code)),
+                    RepositoryError::Unavailable(_)
+                ),
+                "code {code}"
+            );
+        }
+        assert!(matches!(
+            repository_error(&write_concern_error(64)),
+            RepositoryError::Unavailable(_)
+        ));
+    }
+
+    #[test]
+    fn other_server_errors_are_internal() {
+        // 2 BadValue, 13 Unauthorized, 100 UnsatisfiableWriteConcern (a misconfiguration).
+        for error in [
+            command_error(2),
+            command_error(13),
+            write_concern_error(100),
+            write_error(121),
+        ] {
+            assert!(matches!(
+                repository_error(&error),
+                RepositoryError::Internal(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn duplicate_key_is_recognised_only_for_code_11000() {
+        assert!(is_duplicate_key(&write_error(11000)));
+        assert!(is_duplicate_key(&command_error(11000)));
+        assert!(!is_duplicate_key(&write_error(121)));
+        assert!(!is_duplicate_key(&Error::from(
+            std::io::ErrorKind::ConnectionRefused
+        )));
+    }
+
+    #[test]
+    fn namespace_exists_is_recognised_only_for_code_48() {
+        assert!(is_namespace_exists(&command_error(48)));
+        assert!(!is_namespace_exists(&command_error(11000)));
+    }
+
+    #[test]
+    fn a_timeout_is_unavailable_and_names_the_limit() {
+        let error = timed_out(Duration::from_millis(1500));
+        assert_eq!(
+            error,
+            RepositoryError::Unavailable("MongoDB did not answer within 1500 ms".into())
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! [`MongoPaymentRepository`]: payments as documents in one MongoDB collection.
+
+mod config;
+mod document;
+mod errors;
+mod indexes;
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use domain::{
+    InsertOutcome, ListQuery, Page, Payment, PaymentId, PaymentRepository, RepositoryError,
+    Version, WriteOutcome,
+};
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, DateTime, Document};
+use mongodb::{Collection, Database};
+
+pub use config::{MongoConfig, MongoSetupError};
+use document::{id_value, PaymentDocument, ID, ORGANISATION_ID, VERSION};
+use errors::{is_duplicate_key, repository_error, timed_out};
+use indexes::Indexes;
+
+/// How often one insert, update or delete re-runs when the payment changes under it each time
+/// (a delete and re-create between our write and our read). Reached only under pathological
+/// contention; the answer is then a retryable 503.
+const MAX_ATTEMPTS: usize = 5;
+
+/// Payments stored in a MongoDB collection, one document per payment (see `ARCHITECTURE.md`
+/// for the layout, the indexes and why the version checks are race-free).
+///
+/// Every method is bounded by [`MongoConfig::operation_timeout`] and answers
+/// [`RepositoryError::Unavailable`] when MongoDB cannot be reached, so callers never hang.
+/// [`MongoPaymentRepository::open`] does not contact the server: the repository can be built
+/// while the database is down and starts working when it comes up. The collection's indexes are
+/// created in the background once the server answers, and again after every outage.
+///
+/// Clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct MongoPaymentRepository {
+    database: Database,
+    collection: Collection<Document>,
+    operation_timeout: std::time::Duration,
+    indexes: Indexes,
+}
+
+impl MongoPaymentRepository {
+    /// A repository on `config.database`/`config.collection`, without waiting for the server.
+    ///
+    /// Fails only on a configuration MongoDB can never accept (a malformed URI, an invalid name,
+    /// an unacknowledged write concern); an unreachable server is not an error here.
+    pub async fn open(config: &MongoConfig) -> Result<Self, MongoSetupError> {
+        let client = config.client().await?;
+        let database = client.database(&config.database);
+        let collection = database.collection::<Document>(&config.collection);
+        let repository = Self {
+            database,
+            collection,
+            operation_timeout: config.operation_timeout,
+            indexes: Indexes::default(),
+        };
+        repository
+            .indexes
+            .request(&repository.collection, config.operation_timeout);
+        Ok(repository)
+    }
+
+    /// Creates the indexes the queries rely on, if they are missing, and waits for it.
+    ///
+    /// Idempotent. The repository already does this in the background; call it to know the
+    /// indexes exist (in a deployment check or a test).
+    pub async fn ensure_indexes(&self) -> Result<(), RepositoryError> {
+        self.bounded(indexes::create(&self.collection)).await
+    }
+
+    /// Runs `operation` within the operation timeout. After a failure that means the server
+    /// went away, the indexes are checked again on the next call: a server restored from
+    /// scratch (or SecantusDB, which keeps no secondary index across restarts) lacks them.
+    async fn bounded<T>(
+        &self,
+        operation: impl Future<Output = Result<T, RepositoryError>>,
+    ) -> Result<T, RepositoryError> {
+        self.indexes
+            .request(&self.collection, self.operation_timeout);
+        let result = tokio::time::timeout(self.operation_timeout, operation)
+            .await
+            .unwrap_or_else(|_| Err(timed_out(self.operation_timeout)));
+        if matches!(result, Err(RepositoryError::Unavailable(_))) {
+            self.indexes.forget();
+        }
+        result
+    }
+
+    async fn find_payment(&self, id: PaymentId) -> Result<Option<Payment>, RepositoryError> {
+        let found = self
+            .collection
+            .find_one(doc! {ID: id_value(id)})
+            .await
+            .map_err(|e| repository_error(&e))?;
+        found.map(to_payment).transpose()
+    }
+
+    /// The stored version of `id`, `None` when it does not exist.
+    async fn read_version(&self, id: PaymentId) -> Result<Option<Version>, RepositoryError> {
+        let found = self
+            .collection
+            .find_one(doc! {ID: id_value(id)})
+            .projection(doc! {VERSION: 1})
+            .await
+            .map_err(|e| repository_error(&e))?;
+        found
+            .map(|stored| document::version_of(&stored).map_err(|e| unreadable(id, &e)))
+            .transpose()
+    }
+
+    /// Why a filtered write `{_id, version: expected}` matched nothing, read afterwards.
+    ///
+    /// `None` means the read found the payment at `expected`: it was deleted and re-created
+    /// between the write and the read, so the write must be tried again.
+    async fn explain_miss(
+        &self,
+        id: PaymentId,
+        expected: Version,
+    ) -> Result<Option<WriteOutcome>, RepositoryError> {
+        Ok(match self.read_version(id).await? {
+            None => Some(WriteOutcome::NotFound),
+            Some(actual) if actual != expected => Some(WriteOutcome::VersionConflict { actual }),
+            Some(_) => None,
+        })
+    }
+}
+
+fn to_payment(stored: Document) -> Result<Payment, RepositoryError> {
+    let id = stored.get_str(ID).unwrap_or("?").to_owned();
+    PaymentDocument::from_document(stored)
+        .and_then(PaymentDocument::into_payment)
+        .map_err(|e| RepositoryError::Internal(format!("stored payment {id} is unreadable: {e}")))
+}
+
+fn unreadable(id: PaymentId, error: &document::ConversionError) -> RepositoryError {
+    RepositoryError::Internal(format!("stored payment {id} is unreadable: {error}"))
+}
+
+fn unconvertible(payment: &Payment, error: &document::ConversionError) -> RepositoryError {
+    RepositoryError::Internal(format!(
+        "payment {} cannot be stored as BSON: {error}",
+        payment.id()
+    ))
+}
+
+fn contended(id: PaymentId) -> RepositoryError {
+    RepositoryError::Unavailable(format!(
+        "payment {id} was deleted and re-created on each of {MAX_ATTEMPTS} attempts"
+    ))
+}
+
+#[async_trait]
+impl PaymentRepository for MongoPaymentRepository {
+    async fn insert(&self, payment: &Payment) -> Result<InsertOutcome, RepositoryError> {
+        let stored =
+            PaymentDocument::from_payment(payment).map_err(|e| unconvertible(payment, &e))?;
+        self.bounded(async {
+            for _ in 0..MAX_ATTEMPTS {
+                let document = stored.clone().into_new_document(DateTime::now());
+                match self.collection.insert_one(document).await {
+                    Ok(_) => return Ok(InsertOutcome::Inserted),
+                    Err(error) if is_duplicate_key(&error) => {
+                        if let Some(existing) = self.find_payment(payment.id()).await? {
+                            return Ok(InsertOutcome::AlreadyExists(existing));
+                        }
+                        // Deleted between our insert and our read: the id is free again.
+                    }
+                    Err(error) => return Err(repository_error(&error)),
+                }
+            }
+            Err(contended(payment.id()))
+        })
+        .await
+    }
+
+    async fn find(&self, id: PaymentId) -> Result<Option<Payment>, RepositoryError> {
+        self.bounded(self.find_payment(id)).await
+    }
+
+    async fn update(
+        &self,
+        replacement: &Payment,
+        expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        let content = PaymentDocument::from_payment(replacement)
+            .map_err(|e| unconvertible(replacement, &e))?;
+        let id = replacement.id();
+        self.bounded(async {
+            for _ in 0..MAX_ATTEMPTS {
+                let set = content.clone().into_content(DateTime::now());
+                let written = self
+                    .collection
+                    .update_one(
+                        doc! {ID: id_value(id), VERSION: expected.as_i64()},
+                        doc! {"$set": set},
+                    )
+                    .await
+                    .map_err(|e| repository_error(&e))?;
+                if written.matched_count == 1 {
+                    return Ok(WriteOutcome::Written);
+                }
+                if let Some(outcome) = self.explain_miss(id, expected).await? {
+                    return Ok(outcome);
+                }
+            }
+            Err(contended(id))
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        id: PaymentId,
+        expected: Option<Version>,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        let mut filter = doc! {ID: id_value(id)};
+        if let Some(expected) = expected {
+            filter.insert(VERSION, expected.as_i64());
+        }
+        self.bounded(async {
+            for _ in 0..MAX_ATTEMPTS {
+                let deleted = self
+                    .collection
+                    .delete_one(filter.clone())
+                    .await
+                    .map_err(|e| repository_error(&e))?;
+                if deleted.deleted_count == 1 {
+                    return Ok(WriteOutcome::Written);
+                }
+                let Some(expected) = expected else {
+                    return Ok(WriteOutcome::NotFound);
+                };
+                if let Some(outcome) = self.explain_miss(id, expected).await? {
+                    return Ok(outcome);
+                }
+            }
+            Err(contended(id))
+        })
+        .await
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page, RepositoryError> {
+        let mut filter = Document::new();
+        if let Some(organisation) = query.organisation_id {
+            filter.insert(ORGANISATION_ID, organisation.to_string());
+        }
+        if let Some(after) = query.after {
+            filter.insert(ID, doc! {"$gt": id_value(after)});
+        }
+        let limit = query.page_size.get();
+        // One more than a page, to know whether another page follows.
+        let fetch = u32::try_from(limit + 1).unwrap_or(u32::MAX);
+        self.bounded(async {
+            let cursor = self
+                .collection
+                .find(filter)
+                .sort(doc! {ID: 1})
+                .limit(i64::from(fetch))
+                .batch_size(fetch)
+                .await
+                .map_err(|e| repository_error(&e))?;
+            let documents: Vec<Document> = cursor
+                .try_collect()
+                .await
+                .map_err(|e| repository_error(&e))?;
+            let mut items = documents
+                .into_iter()
+                .map(to_payment)
+                .collect::<Result<Vec<_>, _>>()?;
+            let has_more = items.len() > limit;
+            items.truncate(limit);
+            Ok(Page { items, has_more })
+        })
+        .await
+    }
+
+    async fn check_health(&self) -> Result<(), RepositoryError> {
+        self.bounded(async {
+            self.database
+                .run_command(doc! {"ping": 1})
+                .await
+                .map(drop)
+                .map_err(|e| repository_error(&e))
+        })
+        .await
+    }
+}

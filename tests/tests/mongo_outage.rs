@@ -1,0 +1,210 @@
+//! MongoDB going away under a running server, and the server starting while MongoDB is down:
+//! every request answers 503 with our JSON body and `Retry-After` within the configured
+//! timeout, and service resumes by itself when the database is back.
+//!
+//! Each test runs a private SecantusDB (see `tests::secantus`) so that stopping it disturbs no
+//! other test.
+
+use std::time::{Duration, Instant};
+
+use adapters::MongoPaymentRepository;
+use app::Config;
+use domain::{PaymentRepository, RepositoryError};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tests::mongo::TestDatabase;
+use tests::requests::payment_path;
+use tests::secantus::PrivateMongoServer;
+use tests::{eventually, new_organisation_id, payment_document, Reply, TestApp};
+
+/// The MongoDB operation timeout of these tests: every request must be answered within it.
+const OPERATION_TIMEOUT: Duration = Duration::from_millis(1_000);
+/// Scheduling slack on a loaded two-core machine.
+const SLACK: Duration = Duration::from_millis(1_500);
+/// How long the database may take to be usable again after it comes back.
+const RECOVERY: Duration = Duration::from_secs(20);
+
+fn short_timeouts(database: &TestDatabase) -> Config {
+    let mut config = Config::defaults();
+    database.configure(&mut config);
+    config.mongo_connect_timeout_ms = 500;
+    config.mongo_server_selection_timeout_ms = 500;
+    config.mongo_operation_timeout_ms = OPERATION_TIMEOUT.as_millis() as u64;
+    config
+}
+
+/// Sends `request`, failing the test if no answer comes in ten seconds (a hung request).
+async fn timed(request: impl std::future::Future<Output = Reply>) -> (Reply, Duration) {
+    let started = Instant::now();
+    let reply = tokio::time::timeout(Duration::from_secs(10), request)
+        .await
+        .expect("the server answers instead of hanging");
+    (reply, started.elapsed())
+}
+
+/// The reply is 503 `storage_unavailable` with `Retry-After`, and came in time.
+fn assert_unavailable_in_time(route: &str, (reply, took): (Reply, Duration)) {
+    reply.assert_error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable");
+    assert!(
+        reply.header("retry-after").is_some(),
+        "{route}: no Retry-After"
+    );
+    assert!(
+        took <= OPERATION_TIMEOUT + SLACK,
+        "{route} took {took:?}, the timeout is {OPERATION_TIMEOUT:?}"
+    );
+}
+
+fn list_path(payment: &Value) -> String {
+    format!(
+        "/v1/payments?filter[organisation_id]={}",
+        payment["organisation_id"].as_str().unwrap()
+    )
+}
+
+/// A creation document with a client-chosen id, so that sending it again is a safe retry.
+fn document_with_id(organisation: &str) -> Value {
+    let mut document = payment_document(organisation, "3.00");
+    document["data"]["id"] = json!(new_organisation_id());
+    document
+}
+
+/// Waits until `path` answers 200 again and returns that reply.
+async fn recovered(app: &TestApp, path: &str) -> Reply {
+    eventually("the payment is served again", RECOVERY, || async {
+        let reply = app.get(path).await;
+        (reply.status == StatusCode::OK).then_some(reply)
+    })
+    .await
+}
+
+async fn assert_writes_work(app: &TestApp, payment: &Value) {
+    let mut update = payment_document(payment["organisation_id"].as_str().unwrap(), "4.00");
+    update["data"]["version"] = json!(0);
+    let updated = app.put(&payment_path(payment), &update).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["data"]["version"], 1);
+}
+
+/// GET, list and a create (`create`) all answer 503 in time.
+async fn assert_reads_and_create_are_unavailable(app: &TestApp, payment: &Value, create: &Value) {
+    let path = payment_path(payment);
+    assert_unavailable_in_time("get", timed(app.get(&path)).await);
+    assert_unavailable_in_time("list", timed(app.get(&list_path(payment))).await);
+    assert_unavailable_in_time("create", timed(app.post("/v1/payments", create)).await);
+}
+
+/// An app with short timeouts on a fresh database of `server`, holding one payment.
+async fn app_with_a_payment(server: &PrivateMongoServer) -> (TestApp, Value, String) {
+    let database = TestDatabase::on(server.uri());
+    let app = TestApp::spawn_config(short_timeouts(&database)).await;
+    let payment = app.create_payment(&new_organisation_id()).await;
+    let organisation = payment["organisation_id"].as_str().unwrap().to_owned();
+    (app, payment, organisation)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_database_gets_503_within_the_timeout_and_service_resumes_without_restart() {
+    let server = PrivateMongoServer::start().await;
+    let (app, payment, organisation) = app_with_a_payment(&server).await;
+
+    server.kill().await;
+    app.get("/health/ready")
+        .await
+        .assert_error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable");
+    let path = payment_path(&payment);
+    let mut update = payment_document(&organisation, "2.00");
+    update["data"]["version"] = json!(0);
+    assert_reads_and_create_are_unavailable(&app, &payment, &document_with_id(&organisation)).await;
+    assert_unavailable_in_time("update", timed(app.put(&path, &update)).await);
+    assert_unavailable_in_time("delete", timed(app.delete(&path)).await);
+    server.resume().await;
+
+    let reply = recovered(&app, &payment_path(&payment)).await;
+    assert_eq!(reply.body["data"], payment);
+    assert_writes_work(&app, &payment).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_database_gets_503_within_the_timeout_and_service_resumes_without_restart() {
+    let server = PrivateMongoServer::start().await;
+    let (app, payment, organisation) = app_with_a_payment(&server).await;
+
+    server.pause().await;
+    let path = payment_path(&payment);
+    let create = document_with_id(&organisation);
+    // The create that times out may still be applied once the database wakes up: the client
+    // cannot know, which is why creates with a client id are safe to send again.
+    assert_reads_and_create_are_unavailable(&app, &payment, &create).await;
+    server.unpause().await;
+
+    let reply = recovered(&app, &path).await;
+    assert_eq!(reply.body["data"], payment);
+    let retried = app.post("/v1/payments", &create).await;
+    assert!(
+        [StatusCode::CREATED, StatusCode::OK].contains(&retried.status),
+        "{}",
+        retried.body
+    );
+    assert_eq!(
+        retried.body["data"]["attributes"],
+        create["data"]["attributes"]
+    );
+    let listed = app.get(&list_path(&payment)).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
+    assert_writes_work(&app, &payment).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_starts_while_the_database_is_down_and_serves_once_it_is_up() {
+    let server = PrivateMongoServer::start().await;
+    server.kill().await;
+    let database = TestDatabase::on(server.uri());
+    let config = short_timeouts(&database);
+    let probe = MongoPaymentRepository::open(&app::storage::mongo_config(&config))
+        .await
+        .expect("the repository opens while the database is down");
+
+    let app = TestApp::spawn_config(config).await;
+    let organisation = new_organisation_id();
+    let list = format!("/v1/payments?filter[organisation_id]={organisation}");
+    assert_unavailable_in_time("list", timed(app.get(&list)).await);
+    assert_unavailable_in_time(
+        "create",
+        timed(app.post("/v1/payments", &document_with_id(&organisation))).await,
+    );
+    assert!(matches!(
+        probe.check_health().await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    app.get("/health/ready")
+        .await
+        .assert_error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable");
+    assert_eq!(app.get("/health/live").await.status, StatusCode::OK);
+
+    server.resume().await;
+    let created = eventually("a payment can be created", RECOVERY, || async {
+        let reply = app
+            .post("/v1/payments", &payment_document(&organisation, "1.00"))
+            .await;
+        (reply.status == StatusCode::CREATED).then_some(reply)
+    })
+    .await;
+    assert_eq!(probe.check_health().await, Ok(()));
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    assert_eq!(
+        app.get(&payment_path(&created.body["data"])).await.body,
+        created.body
+    );
+    let payments = database.payments().await;
+    eventually("the listing index exists", RECOVERY, || async {
+        // Any call lets the server notice that the index is still missing.
+        app.get(&list).await;
+        let names = payments.list_index_names().await.ok()?;
+        names
+            .contains(&"organisation_id_1__id_1".to_owned())
+            .then_some(())
+    })
+    .await;
+}
