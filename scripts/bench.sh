@@ -38,9 +38,6 @@ done
 if [[ -n "${BENCH_NO_MONGO:-}" ]]; then
   mongo_args=(--mongo-note "not measured: BENCH_NO_MONGO was set")
   unset MONGODB_URI
-elif ! grep -q 'StorageKind::Mongo => Ok' app/src/storage.rs 2>/dev/null; then
-  mongo_args=(--mongo-note "not measured: this build has no MongoDB backend")
-  unset MONGODB_URI
 elif [[ -z "${MONGODB_URI:-}" ]]; then
   log "starting a SecantusDB server for the MongoDB pair"
   MONGODB_URI="$(scripts/mongo-test-server.sh start)"

@@ -49,6 +49,7 @@ pub fn detect(settings: &Settings, args: &Args, root: &Path) -> Conditions {
         rounds: settings.rounds,
         server_cpus: settings.server_cpus.clone(),
         load_cpus: settings.load_cpus.clone(),
+        server_log: settings.server_log.clone(),
         command,
         mongo_note,
     }

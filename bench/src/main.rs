@@ -87,6 +87,10 @@ struct Args {
     /// MongoDB connection string for the Mongo pair; without it the pair is not measured.
     #[arg(long, env = "MONGODB_URI")]
     mongo_uri: Option<String>,
+    /// `RUST_LOG` for the payment servers (unset: the server's default, `info`, which logs every
+    /// request); `warn` measures them without the per-request log line.
+    #[arg(long)]
+    server_log: Option<String>,
     /// Why the Mongo pair is not measured, when there is no `--mongo-uri` (for the report).
     #[arg(long)]
     mongo_note: Option<String>,
@@ -112,12 +116,22 @@ pub struct Settings {
     pub work_dir: PathBuf,
     /// Payments loaded for the memory measurement.
     pub memory_payments: usize,
+    /// `RUST_LOG` for the payment servers, if set.
+    pub server_log: Option<String>,
 }
 
 impl Settings {
     /// The release binary `name`, next to this one.
     pub fn binary(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
+    }
+
+    /// Environment for the payment servers.
+    pub fn server_env(&self) -> Vec<(&'static str, String)> {
+        self.server_log
+            .iter()
+            .map(|level| ("RUST_LOG", level.clone()))
+            .collect()
     }
 }
 
@@ -164,6 +178,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
         } else {
             args.memory_payments
         },
+        server_log: args.server_log.clone(),
     };
     for dir in [&settings.work_dir, &out_dir] {
         std::fs::create_dir_all(dir).map_err(|e| BenchError::io(dir, e))?;

@@ -22,7 +22,7 @@ pub async fn measure(
         "memory-footprint-server",
         &settings.binary("payment-server"),
         &["--listen".into(), address.to_string()],
-        &[],
+        &settings.server_env(),
         settings.server_cpus.as_deref(),
         address,
         &settings.work_dir.join("memory-footprint-server.log"),

@@ -181,6 +181,8 @@ pub struct Conditions {
     pub server_cpus: Option<String>,
     /// CPUs the load generator was pinned to, if pinned.
     pub load_cpus: Option<String>,
+    /// `RUST_LOG` given to the payment servers, if any (else their default, `info`).
+    pub server_log: Option<String>,
     /// The command that produced the run.
     pub command: String,
     /// Whether the MongoDB pair was measured, and if not why.

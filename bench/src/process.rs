@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -58,21 +58,14 @@ impl Server {
 
     /// Resident memory of the process, in bytes (`VmRSS` in `/proc/PID/status`).
     pub fn resident_bytes(&self) -> Result<u64, BenchError> {
-        resident_bytes(self.pid())
+        bench::procfs::resident_bytes(self.pid())
+            .map_err(|e| BenchError::Failed(format!("memory of {}: {e}", self.name)))
     }
 
     /// CPU time the process has used so far (user + system, all threads), in microseconds.
     pub fn cpu_time_us(&self) -> Result<u64, BenchError> {
-        let path = PathBuf::from(format!("/proc/{}/stat", self.pid()));
-        let stat = std::fs::read_to_string(&path).map_err(|e| BenchError::io(&path, e))?;
-        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-        let ticks: Option<u64> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().skip(11).take(2))
-            .map(|fields| fields.filter_map(|f| f.parse::<u64>().ok()).sum());
-        let ticks =
-            ticks.ok_or_else(|| BenchError::Failed(format!("unreadable {}", path.display())))?;
-        Ok(ticks * 1_000_000 / clock_ticks_per_second())
+        bench::procfs::cpu_time_us(Some(self.pid()))
+            .map_err(|e| BenchError::Failed(format!("CPU time of {}: {e}", self.name)))
     }
 
     fn wait_ready(&mut self, address: SocketAddr, log: &Path) -> Result<(), BenchError> {
@@ -118,30 +111,6 @@ pub fn pinned(cpus: Option<&str>, program: &Path) -> Command {
         }
         None => Command::new(program),
     }
-}
-
-/// `VmRSS` of process `pid`, in bytes.
-pub fn resident_bytes(pid: u32) -> Result<u64, BenchError> {
-    let path = PathBuf::from(format!("/proc/{pid}/status"));
-    let status = std::fs::read_to_string(&path).map_err(|e| BenchError::io(&path, e))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().strip_suffix("kB"))
-        .and_then(|kib| kib.trim().parse::<u64>().ok())
-        .map(|kib| kib * 1024)
-        .ok_or_else(|| BenchError::Failed(format!("no VmRSS line in {}", path.display())))
-}
-
-/// `getconf CLK_TCK` (100 on Linux unless told otherwise).
-fn clock_ticks_per_second() -> u64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
-        .filter(|ticks| *ticks > 0)
-        .unwrap_or(100)
 }
 
 /// A free loopback port (the kernel picks it; the race until the server binds is harmless here).

@@ -63,6 +63,13 @@ pub fn render(results: &Results) -> String {
         ),
         ("pinning", pinning),
         (
+            "server logging",
+            match &c.server_log {
+                Some(level) => format!("`RUST_LOG={level}`"),
+                None => "default (`info`: one line per request)".into(),
+            },
+        ),
+        (
             "MongoDB pair",
             c.mongo_note.clone().unwrap_or_else(|| "measured".into()),
         ),

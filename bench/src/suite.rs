@@ -1,6 +1,7 @@
 //! The two measured pairs: each server next to its ceiling, endpoint by endpoint.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use crate::load::RawResult;
 use crate::model::{Backend, Cell, Endpoint};
@@ -22,7 +23,7 @@ pub async fn memory_pair(
         "memory-server",
         &settings.binary("payment-server"),
         &["--listen".into(), address.to_string()],
-        &[],
+        &settings.server_env(),
         settings.server_cpus.as_deref(),
         address,
         &work.join("memory-server.log"),
@@ -87,7 +88,7 @@ pub async fn mongo_pair(
             "--mongo-database".into(),
             "payment_bench".into(),
         ],
-        &[("MONGODB_URI", uri.to_owned())],
+        &[settings.server_env(), vec![("MONGODB_URI", uri.to_owned())]].concat(),
         settings.load_cpus.as_deref(),
         address,
         &work.join("mongo-server.log"),
@@ -97,6 +98,7 @@ pub async fn mongo_pair(
         program: settings.binary("ceiling-b"),
         uri: uri.to_owned(),
         database: "payment_bench_ceiling".into(),
+        first: AtomicBool::new(true),
     };
     let pair = [Target::Http(server), Target::Driver(ceiling)];
     measure_pair(Backend::Mongo, &pair, settings, client, bodies).await
@@ -119,8 +121,9 @@ async fn measure_pair(
             for round in 0..settings.rounds.max(1) {
                 let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
                 for side in order {
+                    let documents = pair[0].created();
                     let result = pair[side]
-                        .measure(client, bodies, endpoint, connections, settings)
+                        .measure(client, bodies, endpoint, connections, documents, settings)
                         .await?;
                     rounds[side].push(result);
                 }

@@ -1,6 +1,7 @@
 //! The things measured: an HTTP server driven by wrk, or `ceiling-b` driving the database itself.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::load::{parse_result, RawResult, WrkRun};
 use crate::model::Endpoint;
@@ -32,6 +33,8 @@ pub struct HttpTarget {
     /// A file of ids that exist, one per line.
     pub get_ids: PathBuf,
     work_dir: PathBuf,
+    /// Payments created in it so far.
+    created: AtomicUsize,
 }
 
 impl HttpTarget {
@@ -48,6 +51,7 @@ impl HttpTarget {
             server,
             get_ids,
             work_dir: work_dir.to_owned(),
+            created: AtomicUsize::new(ids.len()),
         })
     }
 
@@ -73,6 +77,7 @@ impl HttpTarget {
                     SEED_CONCURRENCY,
                 )
                 .await?;
+                self.created.fetch_add(ids.len(), Ordering::Relaxed);
                 let name = format!("{}-put-ids-{connections}.txt", self.server.name);
                 let file = write_ids(&self.work_dir, &name, &ids)?;
                 (
@@ -92,6 +97,11 @@ impl HttpTarget {
         }
         .run(&settings.lua_dir)?;
         result.server_cpu_us = self.server.cpu_time_us()?.saturating_sub(cpu_before);
+        if endpoint == Endpoint::Post {
+            let created = result.requests.saturating_sub(result.status_errors);
+            self.created
+                .fetch_add(usize::try_from(created).unwrap_or(0), Ordering::Relaxed);
+        }
         Ok(result)
     }
 }
@@ -102,25 +112,35 @@ pub struct DriverTarget {
     pub program: PathBuf,
     /// The MongoDB connection string.
     pub uri: String,
-    /// The database it works in (its own, dropped and refilled per measurement).
+    /// The database it works in (its own: dropped at the first measurement, then kept, so it
+    /// grows as the payment server's does).
     pub database: String,
+    /// Whether the next measurement is the first.
+    pub first: AtomicBool,
 }
 
 impl DriverTarget {
     /// Measures the driver operation equivalent to `endpoint` with `connections` tasks, pinned
-    /// where the payment server and its load generator run together.
+    /// where the payment server and its load generator run together, on a collection holding
+    /// at least `documents` payments.
     pub fn measure(
         &self,
         endpoint: Endpoint,
         connections: u32,
+        documents: usize,
         settings: &Settings,
     ) -> Result<RawResult, BenchError> {
-        let output = pinned(settings.load_cpus.as_deref(), &self.program)
+        let mut command = pinned(settings.load_cpus.as_deref(), &self.program);
+        if self.first.swap(false, Ordering::Relaxed) {
+            command.arg("--fresh");
+        }
+        let output = command
             .args(["--uri", &self.uri, "--database", &self.database])
             .args(["--op", endpoint.driver_op()])
             .args(["--concurrency", &connections.to_string()])
             .args(["--seconds", &settings.seconds.to_string()])
             .args(["--pool", &POOL_SIZE.to_string()])
+            .args(["--documents", &documents.to_string()])
             .output()
             .map_err(|e| BenchError::io(&self.program, e))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -144,13 +164,15 @@ pub enum Target {
 }
 
 impl Target {
-    /// Measures `endpoint` at `connections`.
+    /// Measures `endpoint` at `connections`; a driver target first fills its collection to
+    /// `documents` payments.
     pub async fn measure(
         &self,
         client: &reqwest::Client,
         bodies: &Bodies,
         endpoint: Endpoint,
         connections: u32,
+        documents: usize,
         settings: &Settings,
     ) -> Result<RawResult, BenchError> {
         match self {
@@ -159,7 +181,15 @@ impl Target {
                     .measure(client, bodies, endpoint, connections, settings)
                     .await
             }
-            Target::Driver(target) => target.measure(endpoint, connections, settings),
+            Target::Driver(target) => target.measure(endpoint, connections, documents, settings),
+        }
+    }
+
+    /// Payments created in it so far (0 for the driver, which counts its own).
+    pub fn created(&self) -> usize {
+        match self {
+            Target::Http(target) => target.created.load(Ordering::Relaxed),
+            Target::Driver(_) => 0,
         }
     }
 }

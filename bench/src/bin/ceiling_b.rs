@@ -5,16 +5,22 @@
 //! `get` is `find_one` by `_id`; `insert` is `insert_one` of a new payment; `update` is the
 //! version-checked `update_one({_id, version}, {$set: …})`; `list` is a `find` sorted by `_id`
 //! with a limit of 101 (a 100-item page and the "more" probe). It prints one `BENCH_RESULT`
-//! line in the format of the wrk scripts.
+//! line in the format of the wrk scripts, with its own CPU time as the "server" CPU.
+//!
+//! The collection is kept between runs (dropped with `--fresh`) and topped up to `--documents`,
+//! so it grows as the payment server's does.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use futures_util::TryStreamExt;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::{Acknowledgment, WriteConcern};
-use mongodb::{Client, Collection};
+use mongodb::{Client, Collection, IndexModel};
+
+/// The owner of every payment written here.
+const ORGANISATION: &str = "743d5b63-8e6f-432e-a8fa-c5d8d2ee5fcb";
 
 /// The driver operation measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,9 +49,16 @@ struct Args {
     /// Seconds of load.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
-    /// Payments stored before measuring (read, updated and listed).
+    /// Fresh payments stored before measuring (read and updated).
     #[arg(long, default_value_t = 1000)]
     pool: usize,
+    /// Payments the collection should hold at least before measuring (the payment server's
+    /// count, so that listing works on a collection of the same size).
+    #[arg(long, default_value_t = 0)]
+    documents: usize,
+    /// Drop the collection first (the first measurement of a run).
+    #[arg(long)]
+    fresh: bool,
 }
 
 /// What one task saw.
@@ -70,16 +83,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .write_concern(concern)
             .build(),
     );
-    collection.drop().await?;
+    if args.fresh {
+        collection.drop().await?;
+    }
+    // The index the payment server's adapter keeps, so writes maintain the same indexes.
+    collection
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! {"organisation_id": 1, "_id": 1})
+                .build(),
+        )
+        .await?;
     let attributes = payment_attributes()?;
     let ids: Vec<String> = (0..args.pool).map(|_| new_id()).collect();
-    let pool: Vec<Document> = ids.iter().map(|id| payment(id, 0, &attributes)).collect();
-    if !pool.is_empty() {
-        collection.insert_many(pool).await?;
-    }
+    insert_all(
+        &collection,
+        ids.iter().map(|id| payment(id, 0, &attributes)),
+    )
+    .await?;
+    // As many payments as the payment server holds, so a sorted page costs the same to find.
+    let stored = usize::try_from(collection.estimated_document_count().await?)?;
+    let missing = args.documents.saturating_sub(stored);
+    insert_all(
+        &collection,
+        (0..missing).map(|_| payment(&new_id(), 0, &attributes)),
+    )
+    .await?;
     let ids = Arc::new(ids);
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
+    let cpu_before = bench::procfs::cpu_time_us(None).unwrap_or(0);
     let mut tasks = Vec::new();
     for task in 0..args.concurrency.max(1) {
         let collection = collection.clone();
@@ -128,19 +161,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         errors += tally.errors;
     }
     let duration_us = elapsed_us(started);
+    let cpu_us = bench::procfs::cpu_time_us(None)
+        .unwrap_or(0)
+        .saturating_sub(cpu_before);
     latencies.sort_unstable();
     let pct = |q: f64| percentile(&latencies, q);
     println!(
         "BENCH_RESULT {{\"requests\":{},\"duration_us\":{duration_us},\"bytes\":0,\"connect_errors\":0,\
          \"read_errors\":0,\"write_errors\":0,\"timeouts\":0,\"status_errors\":{errors},\
-         \"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{}}}",
+         \"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{},\"server_cpu_us\":{cpu_us}}}",
         latencies.len(),
         pct(0.50),
         pct(0.90),
         pct(0.99),
         latencies.last().copied().unwrap_or(0),
     );
-    collection.drop().await?;
+    Ok(())
+}
+
+/// Inserts `documents` in batches.
+async fn insert_all(
+    collection: &Collection<Document>,
+    documents: impl Iterator<Item = Document>,
+) -> Result<(), mongodb::error::Error> {
+    let mut documents = documents.peekable();
+    while documents.peek().is_some() {
+        let batch: Vec<Document> = documents.by_ref().take(1000).collect();
+        collection.insert_many(batch).await?;
+    }
     Ok(())
 }
 
@@ -162,7 +210,12 @@ async fn update(
     attributes: &Document,
 ) -> bool {
     let filter = doc! {"_id": id, "version": *version};
-    let change = doc! {"$set": {"version": *version + 1, "attributes": attributes.clone()}};
+    let change = doc! {"$set": {
+        "version": *version + 1,
+        "organisation_id": ORGANISATION,
+        "attributes": attributes.clone(),
+        "updated_at": DateTime::now(),
+    }};
     match collection.update_one(filter, change).await {
         Ok(result) if result.matched_count == 1 => {
             *version += 1;
@@ -190,12 +243,16 @@ fn payment_attributes() -> Result<Document, Box<dyn std::error::Error>> {
     Ok(mongodb::bson::to_document(&document["data"]["attributes"])?)
 }
 
+/// The payment document the server's adapter stores (`adapters/src/mongo/document.rs`).
 fn payment(id: &str, version: i64, attributes: &Document) -> Document {
+    let now = DateTime::now();
     doc! {
         "_id": id,
         "version": version,
-        "organisation_id": "743d5b63-8e6f-432e-a8fa-c5d8d2ee5fcb",
+        "organisation_id": ORGANISATION,
         "attributes": attributes.clone(),
+        "created_at": now,
+        "updated_at": now,
     }
 }
 
