@@ -43,12 +43,12 @@ pub struct RawResult {
 }
 
 impl RawResult {
-    /// Completed requests per second.
+    /// Successful requests per second: a 503 answered quickly is no throughput.
     pub fn per_second(&self) -> f64 {
         if self.duration_us == 0 {
             return 0.0;
         }
-        self.requests as f64 * 1e6 / self.duration_us as f64
+        self.requests.saturating_sub(self.status_errors) as f64 * 1e6 / self.duration_us as f64
     }
 
     /// Server CPU time per completed request, in microseconds (0 when not measured).

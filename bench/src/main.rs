@@ -91,6 +91,9 @@ struct Args {
     /// request); `warn` measures them without the per-request log line.
     #[arg(long)]
     server_log: Option<String>,
+    /// Measure nothing: rewrite RESULTS.md and chart.svg from this results.json.
+    #[arg(long)]
+    render: Option<PathBuf>,
     /// Why the Mongo pair is not measured, when there is no `--mongo-uri` (for the report).
     #[arg(long)]
     mongo_note: Option<String>,
@@ -158,6 +161,13 @@ async fn run(args: Args) -> Result<(), BenchError> {
             "docs/benchmarks"
         })
     });
+    if let Some(figures) = &args.render {
+        let text = std::fs::read_to_string(figures).map_err(|e| BenchError::io(figures, e))?;
+        let results: Results = serde_json::from_str(&text)
+            .map_err(|e| BenchError::Failed(format!("{}: {e}", figures.display())))?;
+        std::fs::create_dir_all(&out_dir).map_err(|e| BenchError::io(&out_dir, e))?;
+        return report::write(&results, &out_dir);
+    }
     let exe = std::env::current_exe().map_err(|e| BenchError::io(Path::new("bench"), e))?;
     let pin = !args.no_pin && conditions::cpu_count() >= 2;
     let settings = Settings {
@@ -187,9 +197,18 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let client = reqwest::Client::new();
     let bodies = write_bodies(&settings.work_dir)?;
 
-    let mut cells = suite::memory_pair(&settings, &client, &bodies).await?;
+    let mut cells = Vec::new();
+    suite::memory_pair(&settings, &client, &bodies, &mut cells).await?;
+    let mut conditions = conditions;
     if let Some(uri) = &args.mongo_uri {
-        cells.extend(suite::mongo_pair(&settings, &client, &bodies, uri).await?);
+        // A failing database server must not cost the in-memory figures: report why instead.
+        match suite::mongo_pair(&settings, &client, &bodies, uri, &mut cells).await {
+            Ok(()) => {}
+            Err(error) => {
+                eprintln!("bench: the MongoDB pair failed: {error}");
+                conditions.mongo_note = Some(format!("failed part-way: {error}"));
+            }
+        }
     }
     let memory = if args.skip_memory {
         None

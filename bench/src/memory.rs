@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::model::MemoryResult;
-use crate::process::{free_address, Server};
 use crate::seed::{create_many, get_body};
+use crate::suite::start_payment_server;
 use crate::{BenchError, Settings};
 
 /// Connections loading the payments.
@@ -17,15 +17,12 @@ pub async fn measure(
     client: &reqwest::Client,
     document: &[u8],
 ) -> Result<MemoryResult, BenchError> {
-    let address = free_address()?;
-    let server = Server::start(
+    let server = start_payment_server(
+        settings,
         "memory-footprint-server",
-        &settings.binary("payment-server"),
-        &["--listen".into(), address.to_string()],
-        &settings.server_env(),
+        &[],
+        &[],
         settings.server_cpus.as_deref(),
-        address,
-        &settings.work_dir.join("memory-footprint-server.log"),
     )?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_before = server.resident_bytes()?;

@@ -1,11 +1,11 @@
 //! What is measured and what a measurement holds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::load::RawResult;
 
 /// The operations measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Endpoint {
     /// `GET /v1/payments/{id}`.
     Get,
@@ -53,7 +53,7 @@ impl Endpoint {
 }
 
 /// Which storage backend a pair of measurements is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Backend {
     /// The payment server on the in-memory backend, against ceiling A (bare axum).
     Memory,
@@ -80,7 +80,7 @@ impl Backend {
 }
 
 /// One endpoint at one concurrency: the server and its ceiling, measured back to back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
     /// Which pair.
     pub backend: Backend,
@@ -123,7 +123,7 @@ fn ratio(value: f64, ceiling: f64) -> f64 {
 }
 
 /// Resident memory of the in-memory server before and after loading payments.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemoryResult {
     /// Payments loaded.
     pub payments: usize,
@@ -148,7 +148,7 @@ impl MemoryResult {
 }
 
 /// Everything one run measured, with the conditions it ran under.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
     /// Where and how it ran.
     pub conditions: Conditions,
@@ -159,7 +159,7 @@ pub struct Results {
 }
 
 /// The machine and settings of a run, for the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Conditions {
     /// UTC time the run started.
     pub date: String,

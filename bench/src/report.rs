@@ -116,11 +116,11 @@ fn table(out: &mut String, backend: Backend, cells: &[&Cell]) {
     for cell in cells {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {:.0} | {:.0} | {:.1} % | {} | {} | {} | {} | {:.2} | {} | {}/{} |",
+            "| `{}` | {} | {} | {} | {:.1} % | {} | {} | {} | {} | {:.2} | {} | {}/{} |",
             cell.endpoint.label(),
             cell.connections,
-            cell.server.per_second(),
-            cell.ceiling.per_second(),
+            rate(cell.server.per_second()),
+            rate(cell.ceiling.per_second()),
             cell.throughput_ratio() * 100.0,
             millis(cell.server.p50_us),
             millis(cell.ceiling.p50_us),
@@ -212,6 +212,15 @@ fn verdicts(results: &Results) -> Vec<Verdict> {
         });
     }
     verdicts
+}
+
+/// Requests per second, with a decimal where the rate is low.
+fn rate(per_second: f64) -> String {
+    if per_second < 100.0 {
+        format!("{per_second:.1}")
+    } else {
+        format!("{per_second:.0}")
+    }
 }
 
 /// Microseconds as milliseconds for tables.

@@ -39,24 +39,54 @@ pub async fn create_many(
     Ok(ids)
 }
 
+/// Attempts per payment: a database server under load may answer 503 for a moment.
+const ATTEMPTS: u32 = 10;
+
 async fn create_one(
     client: &reqwest::Client,
     endpoint: &str,
     body: Vec<u8>,
 ) -> Result<String, BenchError> {
+    let mut attempt = 1;
+    loop {
+        match try_create(client, endpoint, body.clone()).await {
+            Err(Retry::Later(_)) if attempt < ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(Retry::Later(error) | Retry::Never(error)) => return Err(error),
+            Ok(id) => return Ok(id),
+        }
+    }
+}
+
+/// Why a create failed: worth another try (503), or not.
+enum Retry {
+    Later(BenchError),
+    Never(BenchError),
+}
+
+async fn try_create(
+    client: &reqwest::Client,
+    endpoint: &str,
+    body: Vec<u8>,
+) -> Result<String, Retry> {
     let response = client
         .post(endpoint)
         .header(CONTENT_TYPE, "application/json")
         .body(body)
         .send()
         .await
-        .map_err(|e| BenchError::Failed(format!("POST {endpoint}: {e}")))?;
-    if response.status() != StatusCode::CREATED {
-        let status = response.status();
+        .map_err(|e| Retry::Never(BenchError::Failed(format!("POST {endpoint}: {e}"))))?;
+    let status = response.status();
+    if status != StatusCode::CREATED {
         let text = response.text().await.unwrap_or_default();
-        return Err(BenchError::Failed(format!(
-            "POST {endpoint}: {status} {text}"
-        )));
+        let error = BenchError::Failed(format!("POST {endpoint}: {status} {text}"));
+        return Err(if status == StatusCode::SERVICE_UNAVAILABLE {
+            Retry::Later(error)
+        } else {
+            Retry::Never(error)
+        });
     }
     response
         .headers()
@@ -64,7 +94,11 @@ async fn create_one(
         .and_then(|value| value.to_str().ok())
         .and_then(|location| location.rsplit('/').next())
         .map(str::to_owned)
-        .ok_or_else(|| BenchError::Failed(format!("POST {endpoint}: no Location header")))
+        .ok_or_else(|| {
+            Retry::Never(BenchError::Failed(format!(
+                "POST {endpoint}: no Location header"
+            )))
+        })
 }
 
 /// The body of `GET url+path`, which must answer 200.

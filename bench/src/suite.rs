@@ -16,17 +16,15 @@ pub async fn memory_pair(
     settings: &Settings,
     client: &reqwest::Client,
     bodies: &Bodies,
-) -> Result<Vec<Cell>, BenchError> {
+    cells: &mut Vec<Cell>,
+) -> Result<(), BenchError> {
     let work = &settings.work_dir;
-    let address = free_address()?;
-    let server = Server::start(
+    let server = start_payment_server(
+        settings,
         "memory-server",
-        &settings.binary("payment-server"),
-        &["--listen".into(), address.to_string()],
-        &settings.server_env(),
+        &[],
+        &[],
         settings.server_cpus.as_deref(),
-        address,
-        &work.join("memory-server.log"),
     )?;
     let server = HttpTarget::prepare(server, client, &bodies.post_bytes, work).await?;
 
@@ -63,7 +61,7 @@ pub async fn memory_pair(
     )?;
     let ceiling = HttpTarget::prepare(ceiling, client, &get_bytes, work).await?;
     let pair = [Target::Http(server), Target::Http(ceiling)];
-    measure_pair(Backend::Memory, &pair, settings, client, bodies).await
+    measure_pair(Backend::Memory, &pair, settings, client, bodies, cells).await
 }
 
 /// The Mongo-backed server and ceiling B against the same database server. The database server
@@ -74,24 +72,15 @@ pub async fn mongo_pair(
     client: &reqwest::Client,
     bodies: &Bodies,
     uri: &str,
-) -> Result<Vec<Cell>, BenchError> {
+    cells: &mut Vec<Cell>,
+) -> Result<(), BenchError> {
     let work = &settings.work_dir;
-    let address = free_address()?;
-    let server = Server::start(
+    let server = start_payment_server(
+        settings,
         "mongo-server",
-        &settings.binary("payment-server"),
-        &[
-            "--listen".into(),
-            address.to_string(),
-            "--storage".into(),
-            "mongo".into(),
-            "--mongo-database".into(),
-            "payment_bench".into(),
-        ],
-        &[settings.server_env(), vec![("MONGODB_URI", uri.to_owned())]].concat(),
+        &["--storage", "mongo", "--mongo-database", "payment_bench"],
+        &[("MONGODB_URI", uri.to_owned())],
         settings.load_cpus.as_deref(),
-        address,
-        &work.join("mongo-server.log"),
     )?;
     let server = HttpTarget::prepare(server, client, &bodies.post_bytes, work).await?;
     let ceiling = DriverTarget {
@@ -101,20 +90,45 @@ pub async fn mongo_pair(
         first: AtomicBool::new(true),
     };
     let pair = [Target::Http(server), Target::Driver(ceiling)];
-    measure_pair(Backend::Mongo, &pair, settings, client, bodies).await
+    measure_pair(Backend::Mongo, &pair, settings, client, bodies, cells).await
+}
+
+/// Starts the release `payment-server` named `name` on a free loopback port with `args` beyond
+/// `--listen`, the run's server environment plus `envs`, pinned to `cpus`, logging into the work
+/// directory.
+pub fn start_payment_server(
+    settings: &Settings,
+    name: &str,
+    args: &[&str],
+    envs: &[(&'static str, String)],
+    cpus: Option<&str>,
+) -> Result<Server, BenchError> {
+    let address = free_address()?;
+    let mut all_args = vec!["--listen".to_owned(), address.to_string()];
+    all_args.extend(args.iter().map(|arg| (*arg).to_owned()));
+    Server::start(
+        name,
+        &settings.binary("payment-server"),
+        &all_args,
+        &[settings.server_env(), envs.to_vec()].concat(),
+        cpus,
+        address,
+        &settings.work_dir.join(format!("{name}.log")),
+    )
 }
 
 /// Every endpoint at every concurrency for `[server, ceiling]`, `settings.rounds` times with the
 /// order flipped each round (server first, then ceiling first, ...), so drift in the machine's
-/// load hits both alike; each side's result is its median round by throughput.
+/// load hits both alike; each side's result is its median round by throughput. Cells are added
+/// to `cells` as they complete, so a failure keeps what was measured before it.
 async fn measure_pair(
     backend: Backend,
     pair: &[Target; 2],
     settings: &Settings,
     client: &reqwest::Client,
     bodies: &Bodies,
-) -> Result<Vec<Cell>, BenchError> {
-    let mut cells = Vec::new();
+    cells: &mut Vec<Cell>,
+) -> Result<(), BenchError> {
     for endpoint in Endpoint::ALL {
         for &connections in &settings.connections {
             let mut rounds: [Vec<RawResult>; 2] = [Vec::new(), Vec::new()];
@@ -132,7 +146,7 @@ async fn measure_pair(
             cells.push(report_cell(backend, endpoint, connections, server, ceiling));
         }
     }
-    Ok(cells)
+    Ok(())
 }
 
 /// The round with the median throughput (for an even count, the lower middle one).

@@ -19,6 +19,9 @@ use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::{Acknowledgment, WriteConcern};
 use mongodb::{Client, Collection, IndexModel};
 
+/// The payment server's default `--mongo-operation-timeout-ms`.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The owner of every payment written here.
 const ORGANISATION: &str = "743d5b63-8e6f-432e-a8fa-c5d8d2ee5fcb";
 
@@ -139,14 +142,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 turn += 1;
                 let begun = Instant::now();
-                let ok = match op {
-                    Op::Get => get(&collection, &mine[slot]).await,
-                    Op::Insert => insert(&collection, &attributes).await,
-                    Op::Update => {
-                        update(&collection, &mine[slot], &mut versions[slot], &attributes).await
+                let operation = async {
+                    match op {
+                        Op::Get => get(&collection, &mine[slot]).await,
+                        Op::Insert => insert(&collection, &attributes).await,
+                        Op::Update => {
+                            update(&collection, &mine[slot], &mut versions[slot], &attributes).await
+                        }
+                        Op::List => list(&collection).await,
                     }
-                    Op::List => list(&collection).await,
                 };
+                // Bounded like the server's storage calls: a slower one is a failure there too.
+                let ok = tokio::time::timeout(OPERATION_TIMEOUT, operation)
+                    .await
+                    .unwrap_or(false);
                 tally.latencies_us.push(elapsed_us(begun));
                 tally.errors += u64::from(!ok);
             }
