@@ -5,13 +5,19 @@ use std::process::ExitCode;
 use app::{bind, build_app, healthcheck, serve_with_grace, telemetry, Config};
 use clap::Parser;
 
+// Requests allocate many small short-lived values (the parsed document, the response) beside
+// long-lived stored payments; glibc's malloc spent a fifth of the server's CPU on POST in the
+// benchmarks (docs/benchmarks/README.md), mimalloc a fraction of that.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
     if config.healthcheck {
         return check_health(&config).await;
     }
-    telemetry::init(config.log_format);
+    let _log_writer = telemetry::init(config.log_format);
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

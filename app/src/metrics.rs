@@ -3,6 +3,7 @@
 //! A registry per instance (rather than a process-global recorder) keeps tests that boot many
 //! servers in one process independent, and needs no install-once guard.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -24,9 +25,12 @@ const STORAGE_BUCKETS: [f64; 15] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-/// The application's metrics.
+/// The application's metrics. Cloning shares them (one reference count: the HTTP layer clones
+/// this for every request).
 #[derive(Clone)]
-pub struct Metrics {
+pub struct Metrics(Arc<Families>);
+
+struct Families {
     registry: Registry,
     requests: IntCounterVec,
     request_duration: HistogramVec,
@@ -68,42 +72,44 @@ impl Metrics {
         registry.register(Box::new(request_duration.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(storage_duration.clone()))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Families {
             registry,
             requests,
             request_duration,
             in_flight,
             storage_duration,
-        })
+        })))
     }
 
     /// Counts a request as started; the returned guard counts it as finished when dropped, so a
     /// cancelled request (client gone) never leaves the gauge too high.
     pub fn start_request(&self) -> InFlight {
-        self.in_flight.inc();
-        InFlight(self.in_flight.clone())
+        self.0.in_flight.inc();
+        InFlight(self.0.in_flight.clone())
     }
 
     /// Records one answered request.
     pub fn record_request(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
         let status = status.to_string();
         let labels = [method_label(method), route, status.as_str()];
-        self.requests.with_label_values(&labels).inc();
-        self.request_duration
+        self.0.requests.with_label_values(&labels).inc();
+        self.0
+            .request_duration
             .with_label_values(&labels)
             .observe(elapsed.as_secs_f64());
     }
 
     /// Records one storage operation.
     pub fn record_storage(&self, operation: &str, outcome: &str, elapsed: Duration) {
-        self.storage_duration
+        self.0
+            .storage_duration
             .with_label_values(&[operation, outcome])
             .observe(elapsed.as_secs_f64());
     }
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> Result<String, prometheus::Error> {
-        TextEncoder::new().encode_to_string(&self.registry.gather())
+        TextEncoder::new().encode_to_string(&self.0.registry.gather())
     }
 
     /// The content type of [`Metrics::render`]'s output.

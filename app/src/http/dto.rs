@@ -11,6 +11,7 @@ use domain::{
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::body;
 use super::error::ApiError;
 use super::links::Links;
 
@@ -143,7 +144,8 @@ fn required<T>(
     optional(data, name, errors, parse)
 }
 
-/// A payment as it appears in responses.
+/// A payment as it appears in responses: the shape [`super::body`] writes directly (serialize
+/// this where speed does not matter).
 #[derive(Debug, Serialize)]
 pub struct PaymentResource<'a> {
     /// Always `payments`.
@@ -173,19 +175,10 @@ impl<'a> From<&'a Payment> for PaymentResource<'a> {
 
 /// `links` of a single-payment response.
 #[derive(Debug, Serialize)]
-pub struct SelfLink {
+pub struct SelfLink<'a> {
     /// The payment's own URL.
     #[serde(rename = "self")]
-    pub self_link: String,
-}
-
-/// A single-payment response body.
-#[derive(Debug, Serialize)]
-pub struct PaymentResponse<'a> {
-    /// The payment.
-    pub data: PaymentResource<'a>,
-    /// Its links.
-    pub links: SelfLink,
+    pub self_link: &'a str,
 }
 
 /// `links` of a list response.
@@ -199,18 +192,14 @@ pub struct PageLinks {
     pub next: Option<String>,
 }
 
-/// A list response body.
-#[derive(Debug, Serialize)]
-pub struct PaymentListResponse<'a> {
-    /// The payments of this page.
-    pub data: Vec<PaymentResource<'a>>,
-    /// Paging links.
-    pub links: PageLinks,
-}
-
 /// A response with a JSON body serialized once.
 pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
-    match serde_json::to_vec(body) {
+    json_bytes_response(status, serde_json::to_vec(body))
+}
+
+/// A response with an already written JSON body, or a 500 if writing it failed.
+pub fn json_bytes_response(status: StatusCode, body: serde_json::Result<Vec<u8>>) -> Response {
+    match body {
         Ok(bytes) => {
             let mut response = (status, bytes).into_response();
             response
@@ -228,15 +217,7 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
 /// A single-payment response with its `ETag` (and `Location` when `created`).
 pub fn payment_response(status: StatusCode, payment: &Payment, links: &Links) -> Response {
     let self_link = links.payment(payment.id());
-    let mut response = json_response(
-        status,
-        &PaymentResponse {
-            data: payment.into(),
-            links: SelfLink {
-                self_link: self_link.clone(),
-            },
-        },
-    );
+    let mut response = json_bytes_response(status, body::payment_body(payment, &self_link));
     let headers = response.headers_mut();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", payment.version())) {
         headers.insert(ETAG, etag);

@@ -1,5 +1,7 @@
 //! Building the URLs that responses link to.
 
+use std::sync::Arc;
+
 use domain::{ListQuery, PaymentId};
 
 /// The canonical collection path.
@@ -8,7 +10,8 @@ pub const PAYMENTS_PATH: &str = "/v1/payments";
 /// Makes links path-absolute, or absolute under a configured public base URL.
 #[derive(Debug, Clone, Default)]
 pub struct Links {
-    base: String,
+    // Shared, not copied: the router state (and so this) is cloned for every request.
+    base: Arc<str>,
 }
 
 impl Links {
@@ -18,7 +21,7 @@ impl Links {
             base: public_base_url
                 .unwrap_or_default()
                 .trim_end_matches('/')
-                .to_owned(),
+                .into(),
         }
     }
 

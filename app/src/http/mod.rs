@@ -1,5 +1,6 @@
 //! The inbound HTTP adapter: routes, handlers, wire DTOs, the error mapping and the middleware.
 
+pub mod body;
 pub mod dto;
 pub mod error;
 pub mod extract;

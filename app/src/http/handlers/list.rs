@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use domain::{ListQuery, OrganisationId, PageSize, PaymentId};
 
-use crate::http::dto::{json_response, PageLinks, PaymentListResponse};
+use crate::http::body::list_body;
+use crate::http::dto::{json_bytes_response, PageLinks};
 use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs};
 use crate::http::openapi::{params::ListParams, responses, PAYMENTS_TAG};
@@ -32,14 +33,14 @@ pub async fn list_payments(
             ..query
         })
     });
-    let body = PaymentListResponse {
-        data: page.items.iter().map(Into::into).collect(),
-        links: PageLinks {
-            self_link: state.links.page(&query),
-            next,
-        },
+    let links = PageLinks {
+        self_link: state.links.page(&query),
+        next,
     };
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(json_bytes_response(
+        StatusCode::OK,
+        list_body(&page.items, &links),
+    ))
 }
 
 fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {

@@ -1,0 +1,3 @@
+//! Shared by the `bench` harness and the ceiling binaries.
+
+pub mod procfs;
