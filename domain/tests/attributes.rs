@@ -265,3 +265,17 @@ fn equality_ignores_key_order_but_not_values_or_number_kinds() {
         variant(|v| v["extra"] = json!(null))
     );
 }
+
+#[test]
+fn refused_field_paths_join_keys_indexes_and_empty_keys_like_dotted_paths() {
+    let nested = json!({
+        "amount": "1.00",
+        "currency": "GBP",
+        "": {"processing_date": "2026-02-30"},
+        "a": {"": {"b": [{"birth_date": "x"}]}},
+    });
+    assert_eq!(
+        refused_fields(nested),
+        ["a.b[0].birth_date", "processing_date"]
+    );
+}

@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 
-use crate::errors::{join_path, FieldError, ValidationError};
+use crate::errors::{FieldError, ValidationError};
 use crate::models::amount::{Amount, Currency};
 use crate::models::date::is_calendar_date;
 
@@ -48,7 +48,7 @@ impl PaymentAttributes {
     /// path.
     pub fn parse(fields: Map<String, Value>) -> Result<Self, ValidationError> {
         let mut errors = Vec::new();
-        check_tree(&fields, "", 1, &mut errors);
+        check_tree(&fields, &Path::Root, 1, &mut errors);
         let amount = required_str(&fields, "amount", &mut errors).and_then(|text| {
             collect(
                 Amount::parse(text).map_err(|e| e.under("amount")),
@@ -180,19 +180,61 @@ fn check_scheme_limit(fields: &Map<String, Value>, amount: Amount, errors: &mut 
     }
 }
 
+/// Where a value sits in the attributes, rendered as a dotted path (`a.b[2].c`) only when a rule
+/// fails: valid documents, the common case on every write, build no path strings at all.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    /// Whether the path renders as empty text (the root, or only empty keys below it).
+    fn is_empty(&self) -> bool {
+        match self {
+            Path::Root => true,
+            Path::Key(parent, key) => key.is_empty() && parent.is_empty(),
+            Path::Index(..) => false,
+        }
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            // Same joining rule as `errors::join_path`: an empty side adds no separator.
+            Path::Key(parent, "") => parent.fmt(f),
+            Path::Key(parent, key) if parent.is_empty() => f.write_str(key),
+            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+fn too_deep(path: &Path<'_>) -> FieldError {
+    FieldError::new(
+        path.to_string(),
+        format!("nesting deeper than {MAX_ATTRIBUTES_DEPTH} levels"),
+    )
+}
+
 /// Checks keys, nesting, integer ranges and date fields of the whole tree below `fields`.
-fn check_tree(fields: &Map<String, Value>, path: &str, depth: usize, errors: &mut Vec<FieldError>) {
+fn check_tree(
+    fields: &Map<String, Value>,
+    path: &Path<'_>,
+    depth: usize,
+    errors: &mut Vec<FieldError>,
+) {
     if depth > MAX_ATTRIBUTES_DEPTH {
-        errors.push(FieldError::new(
-            path,
-            format!("nesting deeper than {MAX_ATTRIBUTES_DEPTH} levels"),
-        ));
+        errors.push(too_deep(path));
         return;
     }
     for (key, value) in fields {
-        let field = join_path(path, key);
+        let field = Path::Key(path, key);
         if let Some(problem) = key_problem(key) {
-            errors.push(FieldError::new(field.clone(), problem));
+            errors.push(FieldError::new(field.to_string(), problem));
         }
         if DATE_FIELDS.contains(&key.as_str()) {
             check_date(value, &field, errors);
@@ -201,24 +243,21 @@ fn check_tree(fields: &Map<String, Value>, path: &str, depth: usize, errors: &mu
     }
 }
 
-fn check_value(value: &Value, path: &str, depth: usize, errors: &mut Vec<FieldError>) {
+fn check_value(value: &Value, path: &Path<'_>, depth: usize, errors: &mut Vec<FieldError>) {
     match value {
         Value::Object(fields) => check_tree(fields, path, depth + 1, errors),
         Value::Array(items) => {
             if depth + 1 > MAX_ATTRIBUTES_DEPTH {
-                errors.push(FieldError::new(
-                    path,
-                    format!("nesting deeper than {MAX_ATTRIBUTES_DEPTH} levels"),
-                ));
+                errors.push(too_deep(path));
                 return;
             }
             for (index, item) in items.iter().enumerate() {
-                check_value(item, &format!("{path}[{index}]"), depth + 1, errors);
+                check_value(item, &Path::Index(path, index), depth + 1, errors);
             }
         }
         Value::Number(number) if !number_in_range(number) => {
             errors.push(FieldError::new(
-                path,
+                path.to_string(),
                 "number out of range: must lie within the signed 64-bit integer range",
             ));
         }
@@ -257,12 +296,12 @@ pub fn key_problem(key: &str) -> Option<&'static str> {
     }
 }
 
-fn check_date(value: &Value, path: &str, errors: &mut Vec<FieldError>) {
+fn check_date(value: &Value, path: &Path<'_>, errors: &mut Vec<FieldError>) {
     match value {
         Value::Null => {}
         Value::String(text) if is_calendar_date(text) => {}
         _ => errors.push(FieldError::new(
-            path,
+            path.to_string(),
             "must be a real calendar date written YYYY-MM-DD",
         )),
     }
