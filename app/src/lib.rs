@@ -15,13 +15,15 @@ use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::ServiceExt as _;
 use domain::{PaymentRepository, PaymentService};
 use thiserror::Error;
 use tokio::net::TcpListener;
 
 pub use config::Config;
 use http::links::Links;
+use http::middleware::body_limit::MaxBodyBytes;
+pub use http::App;
 use http::{AppState, HttpLimits};
 use metrics::Metrics;
 use storage_metrics::MeteredRepository;
@@ -49,7 +51,7 @@ pub enum StartupError {
 }
 
 /// The complete application router for `config`, storage included.
-pub async fn build_app(config: &Config) -> Result<Router, StartupError> {
+pub async fn build_app(config: &Config) -> Result<App, StartupError> {
     let repository = storage::build_repository(config).await?;
     build_app_with_repository(config, repository)
 }
@@ -59,15 +61,17 @@ pub async fn build_app(config: &Config) -> Result<Router, StartupError> {
 pub fn build_app_with_repository(
     config: &Config,
     repository: Arc<dyn PaymentRepository>,
-) -> Result<Router, StartupError> {
+) -> Result<App, StartupError> {
     let metrics = Metrics::new()?;
     let repository = MeteredRepository::wrap(repository, metrics.clone());
+    let limits = http_limits(config);
     let state = AppState {
         service: PaymentService::new(repository),
         links: Links::new(config.public_base_url.as_deref()),
         metrics,
+        max_body_bytes: MaxBodyBytes(limits.max_body_bytes),
     };
-    Ok(http::router(state, http_limits(config)))
+    Ok(http::router(state, limits))
 }
 
 /// The HTTP limits `config` asks for.
@@ -79,14 +83,40 @@ pub fn http_limits(config: &Config) -> HttpLimits {
     }
 }
 
+/// What [`serve`] and [`serve_with_grace`] serve: an [`App`], or any other HTTP service (tests
+/// serve routers of their own through the same shutdown logic).
+pub trait HttpService:
+    tower::Service<
+        axum::extract::Request,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> HttpService for S where
+    S: tower::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+            Future: Send,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then waits for every in-flight request
 /// however long it takes (tests use this; the binary uses [`serve_with_grace`]).
-pub async fn serve(
+pub async fn serve<S: HttpService>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartupError::Serve)
@@ -106,17 +136,18 @@ pub async fn bind(config: &Config) -> Result<TcpListener, StartupError> {
 /// lets in-flight requests finish for up to `grace`. Requests still running after `grace` are no
 /// longer waited for (the binary then exits, which closes their connections) and this returns
 /// `Ok` all the same: the shutdown that was asked for has happened.
-pub async fn serve_with_grace(
+pub async fn serve_with_grace<S: HttpService>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> Result<(), StartupError> {
     let (signalled, signal_seen) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    });
+    let server =
+        axum::serve(listener, app.into_make_service()).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = signalled.send(());
+        });
     let grace_expired = async move {
         match signal_seen.await {
             Ok(()) => tokio::time::sleep(grace).await,

@@ -17,7 +17,13 @@ async fn main() -> ExitCode {
     if config.healthcheck {
         return check_health(&config).await;
     }
-    let _log_writer = telemetry::init(config.log_format);
+    let _log_writer = match telemetry::init(config.log_format) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("payment-server cannot start its log writer: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use prometheus::{
     HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
@@ -90,8 +90,9 @@ impl Metrics {
 
     /// Records one answered request.
     pub fn record_request(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
-        let status = status.to_string();
-        let labels = [method_label(method), route, status.as_str()];
+        let code = StatusCode::from_u16(status);
+        let status = code.as_ref().map_or("invalid", StatusCode::as_str);
+        let labels = [method_label(method), route, status];
         self.0.requests.with_label_values(&labels).inc();
         self.0
             .request_duration

@@ -21,9 +21,18 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    fn start_with(extra_args: &[&str]) -> Server {
+        Server::start_logging(extra_args, "info")
+    }
+
+    fn start_logging(extra_args: &[&str], rust_log: &str) -> Server {
         let mut child = Command::new(BINARY)
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-            .env("RUST_LOG", "info")
+            .args(extra_args)
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
             .spawn()
             .expect("the binary starts");
@@ -38,6 +47,15 @@ impl Server {
             address,
             logs,
         }
+    }
+
+    /// Stops the server with SIGTERM and returns every line it logged after starting.
+    fn logs_until_stopped(mut self) -> Vec<Value> {
+        let logs = std::mem::replace(&mut self.logs, mpsc::channel().1);
+        let status = self.terminate();
+        assert!(status.success(), "{status:?}");
+        // The reader thread ends, and so the iteration, at the end of the server's output.
+        logs.iter().collect()
     }
 
     fn terminate(mut self) -> ExitStatus {
@@ -127,6 +145,60 @@ fn each_request_is_logged_as_one_json_line_with_route_status_latency_and_request
     assert_eq!(line["status"], 200);
     assert!(line["latency_ms"].as_f64().is_some(), "{line}");
     assert_eq!(line["level"], "INFO");
+}
+
+#[test]
+fn a_warning_logged_while_serving_a_request_carries_that_request() {
+    // Nothing listens on port 9 of loopback: every storage call fails fast with a warning.
+    let server = Server::start_with(&[
+        "--storage",
+        "mongo",
+        "--mongo-uri",
+        "mongodb://127.0.0.1:9/?directConnection=true",
+        "--mongo-server-selection-timeout-ms",
+        "200",
+    ]);
+
+    let answer = http_get(
+        server.address,
+        "/v1/payments/4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43",
+        "binary-test-2",
+    );
+
+    assert!(answer.starts_with("HTTP/1.0 503"), "{answer}");
+    let warning = wait_for(&server.logs, |line| {
+        line["message"] == "storage unavailable"
+    });
+    assert_eq!(warning["level"], "WARN");
+    assert_eq!(warning["span"]["request_id"], "binary-test-2", "{warning}");
+    assert_eq!(warning["span"]["method"], "GET");
+    assert_eq!(warning["span"]["route"], "/v1/payments/{id}");
+    let access = wait_for(&server.logs, |line| line["message"] == "request finished");
+    assert_eq!(access["request_id"], "binary-test-2");
+    assert_eq!(access["status"], 503);
+    assert_eq!(
+        access["path"],
+        "/v1/payments/4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43"
+    );
+}
+
+#[test]
+fn rust_log_can_turn_the_access_line_off_and_keep_the_rest() {
+    let server = Server::start_logging(&[], "info,app::http::access=off");
+    let answer = http_get(server.address, "/v1/payments", "binary-test-3");
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+    let logs = server.logs_until_stopped();
+    assert!(
+        logs.iter()
+            .any(|line| line["message"] == "payment-server stopped"),
+        "{logs:?}"
+    );
+    assert!(
+        !logs
+            .iter()
+            .any(|line| line["message"] == "request finished"),
+        "{logs:?}"
+    );
 }
 
 #[test]

@@ -87,7 +87,7 @@ impl TestApp {
     }
 
     /// Serves `router` (e.g. the real router over a test repository) on a free loopback port.
-    pub async fn spawn_router(router: axum::Router) -> TestApp {
+    pub async fn spawn_router(router: app::App) -> TestApp {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("a free port");

@@ -1,8 +1,9 @@
 //! Properties of the domain's parsers: any input is either a valid value or refused with the
 //! reasons named, never a panic; valid attributes keep every unmodelled field exactly.
 
-use domain::{Amount, PaymentAttributes, MAX_AMOUNT_LEN};
+use domain::{Amount, AttributesSeed, PaymentAttributes, MAX_AMOUNT_LEN};
 use proptest::prelude::*;
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 use tests::arbitrary::{any_json, any_text, config, unmodelled_key, valid_attributes};
 
@@ -54,6 +55,55 @@ proptest! {
                     prop_assert!(!field.message.is_empty(), "{:?}", field);
                 }
             }
+        }
+    }
+
+    /// The one-pass reader the HTTP layer uses and `from_value` over a parsed tree are two
+    /// implementations of one set of rules: same text, same refusals, for any input.
+    #[test]
+    fn reading_attributes_from_text_agrees_with_parsing_the_tree(
+        value in prop_oneof![any_json(4), near_valid_attributes()],
+        pretty in any::<bool>(),
+    ) {
+        let text = if pretty {
+            serde_json::to_string_pretty(&value).unwrap()
+        } else {
+            serde_json::to_string(&value).unwrap()
+        };
+        let mut reader = serde_json::Deserializer::from_str(&text);
+        let read = AttributesSeed::new().deserialize(&mut reader);
+        match PaymentAttributes::from_value(value.clone()) {
+            Ok(parsed) => {
+                let read = read.expect("read as JSON").expect("valid when read");
+                prop_assert_eq!(read.as_json(), parsed.as_json());
+                prop_assert_eq!(read.amount(), parsed.amount());
+                prop_assert_eq!(read.currency(), parsed.currency());
+            }
+            Err(refused) => match read {
+                // Refused by the payment rules: the same fields, the same reasons.
+                Ok(read) => prop_assert_eq!(read.unwrap_err(), refused),
+                // Refused by the strict reading: only for what it refuses (a key or number
+                // the stores cannot hold, or nesting), which `from_value` names as fields too,
+                // unless it refused a non-object without looking inside.
+                Err(error) if !value.is_object() => {
+                    prop_assert_eq!(refused.fields()[0].message.as_str(), "must be a JSON object");
+                    prop_assert!(!error.to_string().is_empty());
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    prop_assert!(
+                        ["field names", "out of range", "nested deeper"]
+                            .iter()
+                            .any(|reason| message.contains(reason)),
+                        "{}", message
+                    );
+                    prop_assert!(refused.fields().iter().any(|field| {
+                        field.message.contains("field names")
+                            || field.message.contains("out of range")
+                            || field.message.contains("nesting deeper")
+                    }), "{:?}", refused);
+                }
+            },
         }
     }
 

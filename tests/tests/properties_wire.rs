@@ -3,9 +3,9 @@
 //! the refused fields; never a panic.
 
 use app::http::dto::parse_payment_request;
-use app::http::json::{parse_strict, MAX_DOCUMENT_DEPTH};
+use app::http::json::{parse_payment_document, parse_strict, MAX_DOCUMENT_DEPTH};
 use axum::http::StatusCode;
-use domain::OrganisationId;
+use domain::{OrganisationId, PaymentAttributes};
 use proptest::prelude::*;
 use serde_json::Value;
 use tests::arbitrary::{
@@ -76,9 +76,29 @@ proptest! {
 
     #[test]
     fn strict_parser_accepts_only_what_serde_json_reads_the_same_way(body in any_body()) {
-        if let Ok(strict) = parse_strict(&body) {
+        let strict = parse_strict(&body);
+        // The payment request reader applies the same rules, `data.attributes` read apart.
+        let payment = parse_payment_document(&body);
+        prop_assert_eq!(strict.is_ok(), payment.is_ok(), "{:?} / {:?}", strict, payment);
+        if let (Ok(strict), Ok(payment)) = (strict, payment) {
             let plain: Value = serde_json::from_slice(&body).expect("standard JSON");
-            prop_assert_eq!(strict, plain);
+            prop_assert_eq!(&strict, &plain);
+            let mut envelope = plain;
+            let attributes = envelope
+                .get_mut("data")
+                .and_then(Value::as_object_mut)
+                .and_then(|data| data.remove("attributes"));
+            prop_assert_eq!(payment.envelope, envelope);
+            match (attributes, payment.attributes) {
+                (None, None) => {}
+                (Some(value), Some(read)) => {
+                    prop_assert_eq!(
+                        read.map(|a| a.as_json().to_owned()),
+                        PaymentAttributes::from_value(value).map(|a| a.as_json().to_owned())
+                    );
+                }
+                (expected, read) => prop_assert!(false, "{:?} / {:?}", expected, read),
+            }
         }
     }
 
@@ -86,7 +106,7 @@ proptest! {
     fn any_document_is_a_payment_request_or_a_400_naming_each_refused_field(
         document in prop_oneof![any_json(4), near_payment_document()]
     ) {
-        let Ok(parsed) = parse_strict(document.to_string().as_bytes()) else {
+        let Ok(parsed) = parse_payment_document(document.to_string().as_bytes()) else {
             // Refused by the strict parser: operators, dots, NUL or huge integers (400
             // invalid_json at the HTTP edge, shown in the black-box tests).
             return Ok(());
@@ -123,8 +143,15 @@ proptest! {
         prop_assert!(duplicated);
 
         let refused = parse_strict(text.as_bytes()).unwrap_err();
+        let refused_as_payment = parse_payment_document(text.as_bytes()).unwrap_err();
 
         prop_assert!(refused.contains("duplicate field"), "{}: {}", text, refused);
+        prop_assert!(
+            refused_as_payment.contains("duplicate field"),
+            "{}: {}",
+            text,
+            refused_as_payment
+        );
     }
 
     #[test]

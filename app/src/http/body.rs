@@ -5,25 +5,30 @@
 //! cost about a fifth of the request's CPU (docs/benchmarks/README.md). The bytes are exactly
 //! what serializing [`PaymentResource`](super::dto::PaymentResource) gives; a test holds it so.
 
-use std::io::Write as _;
-
 use domain::{Payment, PAYMENT_TYPE};
 use serde::Serialize;
 
-use super::dto::{PageLinks, SelfLink};
+use super::dto::PageLinks;
 
 /// Bytes a payment takes beyond its attributes (two ids, the type, the version, the keys).
 const RESOURCE_OVERHEAD: usize = 160;
 
-/// `{"data": <payment>, "links": {"self": ...}}`.
-pub fn payment_body(payment: &Payment, self_link: &str) -> serde_json::Result<Vec<u8>> {
+/// `{"data": <payment>, "links": {"self": ...}}`; `link_is_plain` when the link holds nothing
+/// JSON escapes (see [`Links::are_plain`](super::links::Links::are_plain)).
+pub fn payment_body(payment: &Payment, self_link: &str, link_is_plain: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(resource_size(payment) + self_link.len() + 32);
     out.extend_from_slice(b"{\"data\":");
     write_resource(&mut out, payment);
-    out.extend_from_slice(b",\"links\":");
-    SelfLink { self_link }.serialize(&mut serde_json::Serializer::new(&mut out))?;
-    out.push(b'}');
-    Ok(out)
+    out.extend_from_slice(b",\"links\":{\"self\":");
+    if link_is_plain {
+        out.push(b'"');
+        out.extend_from_slice(self_link.as_bytes());
+        out.push(b'"');
+    } else {
+        write_json_string(&mut out, self_link);
+    }
+    out.extend_from_slice(b"}}");
+    out
 }
 
 /// `{"data": [<payment>, ...], "links": {...}}`.
@@ -41,6 +46,12 @@ pub fn list_body(payments: &[Payment], links: &PageLinks) -> serde_json::Result<
     links.serialize(&mut serde_json::Serializer::new(&mut out))?;
     out.push(b'}');
     Ok(out)
+}
+
+/// Appends `text` as a JSON string, escaped as `serde_json` escapes it.
+pub fn write_json_string(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = text.serialize(&mut serde_json::Serializer::new(out));
 }
 
 fn resource_size(payment: &Payment) -> usize {
@@ -62,8 +73,11 @@ fn write_resource(out: &mut Vec<u8>, payment: &Payment) {
             .as_bytes(),
     );
     out.extend_from_slice(b"\",\"version\":");
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{}", payment.version().value());
+    out.extend_from_slice(
+        itoa::Buffer::new()
+            .format(payment.version().value())
+            .as_bytes(),
+    );
     out.extend_from_slice(b",\"organisation_id\":\"");
     let owner = payment.organisation_id();
     out.extend_from_slice(
@@ -84,7 +98,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::http::dto::PaymentResource;
+    use crate::http::dto::{PaymentResource, SelfLink};
 
     /// The envelope serde would write (a struct, so its field order is kept).
     #[derive(Serialize)]
@@ -116,11 +130,20 @@ mod tests {
             links: SelfLink { self_link },
         })
         .unwrap();
-        let written = payment_body(&payment, self_link).unwrap();
+        let written = payment_body(&payment, self_link, false);
         assert_eq!(
             String::from_utf8(written).unwrap(),
             String::from_utf8(expected).unwrap()
         );
+        let plain_link = "https://example.com/v1/payments/x";
+        let expected = serde_json::to_vec(&Envelope {
+            data: PaymentResource::from(&payment),
+            links: SelfLink {
+                self_link: plain_link,
+            },
+        })
+        .unwrap();
+        assert_eq!(payment_body(&payment, plain_link, true), expected);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Wire DTOs: the JSON shapes of requests and responses, converted to and from domain types here
 //! and nowhere else.
 
+use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::body;
 use super::error::ApiError;
+use super::json::PaymentDocument;
 use super::links::Links;
 
 /// The fields of `data` a request may carry.
@@ -30,8 +32,8 @@ pub struct PaymentRequest {
 }
 
 /// Turns a request document into domain values, reporting every invalid field at once.
-pub fn parse_payment_request(document: Value) -> Result<PaymentRequest, ApiError> {
-    let mut data = match document {
+pub fn parse_payment_request(document: PaymentDocument) -> Result<PaymentRequest, ApiError> {
+    let mut data = match document.envelope {
         Value::Object(mut body) => match body.remove("data") {
             Some(Value::Object(data)) if body.is_empty() => data,
             Some(Value::Object(_)) => {
@@ -79,8 +81,8 @@ pub fn parse_payment_request(document: Value) -> Result<PaymentRequest, ApiError
             _ => Err(FieldError::new("", "must be a UUID string")),
         },
     );
-    let attributes = match data.remove("attributes") {
-        Some(value) => PaymentAttributes::from_value(value)
+    let attributes = match document.attributes {
+        Some(read) => read
             .map_err(|e| errors.extend(e.under("data.attributes").0))
             .ok(),
         None => {
@@ -200,13 +202,7 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
 /// A response with an already written JSON body, or a 500 if writing it failed.
 pub fn json_bytes_response(status: StatusCode, body: serde_json::Result<Vec<u8>>) -> Response {
     match body {
-        Ok(bytes) => {
-            let mut response = (status, bytes).into_response();
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-        }
+        Ok(bytes) => json_body(status, bytes),
         Err(error) => {
             tracing::error!(%error, "response serialization failed");
             ApiError::internal().into_response()
@@ -214,18 +210,40 @@ pub fn json_bytes_response(status: StatusCode, body: serde_json::Result<Vec<u8>>
     }
 }
 
+/// A response whose body is `bytes`, which hold JSON.
+fn json_body(status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 /// A single-payment response with its `ETag` (and `Location` when `created`).
 pub fn payment_response(status: StatusCode, payment: &Payment, links: &Links) -> Response {
     let self_link = links.payment(payment.id());
-    let mut response = json_bytes_response(status, body::payment_body(payment, &self_link));
+    let mut response = json_body(
+        status,
+        body::payment_body(payment, &self_link, links.are_plain()),
+    );
     let headers = response.headers_mut();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", payment.version())) {
-        headers.insert(ETAG, etag);
-    }
+    headers.insert(ETAG, etag(payment.version()));
     if status == StatusCode::CREATED {
         if let Ok(location) = HeaderValue::from_str(&self_link) {
             headers.insert(LOCATION, location);
         }
     }
     response
+}
+
+/// The `ETag` of a payment at `version`: the version, quoted.
+fn etag(version: Version) -> HeaderValue {
+    let mut digits = itoa::Buffer::new();
+    let mut text = Vec::with_capacity(22);
+    text.push(b'"');
+    text.extend_from_slice(digits.format(version.value()).as_bytes());
+    text.push(b'"');
+    // Digits between quotes are always a valid header value.
+    HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
 }

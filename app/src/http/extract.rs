@@ -5,41 +5,38 @@ use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCO
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use domain::{PaymentId, Version};
-use serde_json::Value;
 
 use super::error::ApiError;
-use super::json::parse_strict;
-use super::middleware::body_limit::{read_limited, BodyError, MaxBodyBytes};
+use super::json::{parse_payment_document, PaymentDocument};
+use super::middleware::body_limit::{read_limited, BodyError};
+use super::AppState;
 
-/// A request body that is one strictly parsed JSON document.
+/// A request body that is one strictly parsed payment request document (see
+/// [`parse_payment_document`]).
 #[derive(Debug)]
-pub struct JsonDocument(pub Value);
+pub struct JsonDocument(pub PaymentDocument);
 
-impl<S: Send + Sync> FromRequest<S> for JsonDocument {
+impl FromRequest<AppState> for JsonDocument {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         check_content_type(request.headers())?;
         check_codings(request.headers())?;
-        let limit = request
-            .extensions()
-            .get::<MaxBodyBytes>()
-            .copied()
-            .unwrap_or(MaxBodyBytes::DEFAULT);
-        let bytes =
-            read_limited(request.into_body(), limit)
-                .await
-                .map_err(|error| match error {
-                    BodyError::TooLarge => ApiError::payload_too_large(),
-                    BodyError::Unreadable(cause) => ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_body",
-                        format!("the request body could not be read: {cause}"),
-                    ),
-                })?;
-        parse_strict(&bytes).map(JsonDocument).map_err(|reason| {
-            ApiError::invalid_json(format!("the body is not accepted JSON: {reason}"))
-        })
+        let bytes = read_limited(request.into_body(), state.max_body_bytes)
+            .await
+            .map_err(|error| match error {
+                BodyError::TooLarge => ApiError::payload_too_large(),
+                BodyError::Unreadable(cause) => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_body",
+                    format!("the request body could not be read: {cause}"),
+                ),
+            })?;
+        parse_payment_document(&bytes)
+            .map(JsonDocument)
+            .map_err(|reason| {
+                ApiError::invalid_json(format!("the body is not accepted JSON: {reason}"))
+            })
     }
 }
 

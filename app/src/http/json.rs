@@ -7,8 +7,10 @@
 
 use std::fmt;
 
-use domain::{key_problem, number_in_range};
+use domain::{key_problem, number_in_range, AttributesSeed, PaymentAttributes, ValidationError};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::de::StrRead;
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 /// The deepest nesting of objects and arrays accepted in a request document.
@@ -16,20 +18,98 @@ pub const MAX_DOCUMENT_DEPTH: usize = 32;
 
 /// Parses `bytes` as exactly one JSON document under the strict rules above.
 pub fn parse_strict(bytes: &[u8]) -> Result<Value, String> {
+    read_strict(bytes, |deserializer| {
+        Level::new(1).deserialize(deserializer)
+    })
+}
+
+/// A payment request document: the envelope, and its `data.attributes` read apart.
+#[derive(Debug)]
+pub struct PaymentDocument {
+    /// The document without `data.attributes`.
+    pub envelope: Value,
+    /// What `data.attributes` held, read by [`AttributesSeed`]: the attributes or the rules they
+    /// break; `None` when there was no `data.attributes` (or no `data` object).
+    pub attributes: Option<Result<PaymentAttributes, ValidationError>>,
+}
+
+/// Parses `bytes` like [`parse_strict`], reading `data.attributes` straight into
+/// [`PaymentAttributes`] without building a tree for it.
+pub fn parse_payment_document(bytes: &[u8]) -> Result<PaymentDocument, String> {
+    let mut attributes = None;
+    let envelope = read_strict(bytes, |deserializer| {
+        Level {
+            depth: 1,
+            role: Role::Document,
+            attributes: Some(&mut attributes),
+        }
+        .deserialize(deserializer)
+    })?;
+    Ok(PaymentDocument {
+        envelope,
+        attributes,
+    })
+}
+
+/// Runs `read` over `bytes` as one whole JSON text, with the strict rules' messages.
+fn read_strict<T>(
+    bytes: &[u8],
+    read: impl FnOnce(&mut serde_json::Deserializer<StrRead<'_>>) -> serde_json::Result<T>,
+) -> Result<T, String> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| format!("the body is not valid UTF-8: {e}"))?;
-    if let Some(literal) = oversized_integer(text) {
-        return Err(format!(
-            "the integer {} is out of range: integers must fit in a signed 64-bit integer",
-            shorten(literal)
-        ));
-    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = Level(1)
-        .deserialize(&mut deserializer)
-        .map_err(|e| e.to_string())?;
-    deserializer.end().map_err(|e| e.to_string())?;
-    Ok(value)
+    let result = read(&mut deserializer).and_then(|value| {
+        deserializer.end()?;
+        Ok(value)
+    });
+    let oversized = || {
+        oversized_integer(text).map(|literal| {
+            format!(
+                "the integer {} is out of range: integers must fit in a signed 64-bit integer",
+                shorten(literal)
+            )
+        })
+    };
+    match result {
+        // An integer beyond 64 bits reaches the reader as a rounded float, and one just below
+        // the signed range rounds to its very bound, which is in range: look for such integers
+        // as written, wherever a run of digits is long enough to hold one.
+        Ok(value) => match has_long_digit_run(bytes).then(oversized).flatten() {
+            Some(message) => Err(message),
+            None => Ok(value),
+        },
+        // Every other out-of-range integer fails the reading; name it as written.
+        Err(error) => Err(oversized().unwrap_or_else(|| error.to_string())),
+    }
+}
+
+/// Digits of the shortest integer literal outside the signed 64-bit range.
+const OVERSIZED_DIGITS: usize = 19;
+
+/// Whether `bytes` hold [`OVERSIZED_DIGITS`] or more ASCII digits in a row. Looks at every
+/// 16th byte only (and around those that are digits): any such run covers one of them.
+fn has_long_digit_run(bytes: &[u8]) -> bool {
+    const STRIDE: usize = 16;
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index].is_ascii_digit() {
+            let start = bytes[..index]
+                .iter()
+                .rposition(|byte| !byte.is_ascii_digit())
+                .map_or(0, |before| before + 1);
+            let end = bytes[index..]
+                .iter()
+                .position(|byte| !byte.is_ascii_digit())
+                .map_or(bytes.len(), |after| index + after);
+            if end - start >= OVERSIZED_DIGITS {
+                return true;
+            }
+            index = end;
+        }
+        index += STRIDE;
+    }
+    false
 }
 
 fn shorten(literal: &str) -> String {
@@ -90,10 +170,29 @@ fn in_range<E: de::Error>(number: Number) -> Result<Value, E> {
     }
 }
 
-/// Deserializes one value at nesting level `.0`.
-struct Level(usize);
+/// Where `data.attributes` goes when it is read apart.
+type AttributesSlot = Option<Result<PaymentAttributes, ValidationError>>;
 
-impl<'de> DeserializeSeed<'de> for Level {
+/// What a value is in a payment request document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The document, whose `data` holds the payment.
+    Document,
+    /// `data`, whose `attributes` are read apart.
+    Data,
+    /// Anything else.
+    Other,
+}
+
+/// Deserializes one value at nesting level `depth`.
+struct Level<'s> {
+    depth: usize,
+    role: Role,
+    /// Set when reading a payment request document: receives `data.attributes`.
+    attributes: Option<&'s mut AttributesSlot>,
+}
+
+impl<'de> DeserializeSeed<'de> for Level<'_> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -101,15 +200,23 @@ impl<'de> DeserializeSeed<'de> for Level {
     }
 }
 
-impl Level {
+impl Level<'_> {
+    fn new(depth: usize) -> Self {
+        Self {
+            depth,
+            role: Role::Other,
+            attributes: None,
+        }
+    }
+
     /// The level of the values inside a container at this level.
-    fn nested(&self) -> Level {
-        Level(self.0 + 1)
+    fn nested(&self) -> Level<'static> {
+        Level::new(self.depth + 1)
     }
 
     /// Refuses a container (object or array) that would sit below the deepest level.
     fn check_container<E: de::Error>(&self) -> Result<(), E> {
-        if self.0 > MAX_DOCUMENT_DEPTH {
+        if self.depth > MAX_DOCUMENT_DEPTH {
             return Err(E::custom(format!(
                 "the document is nested deeper than {MAX_DOCUMENT_DEPTH} levels"
             )));
@@ -118,7 +225,7 @@ impl Level {
     }
 }
 
-impl<'de> Visitor<'de> for Level {
+impl<'de> Visitor<'de> for Level<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -164,18 +271,49 @@ impl<'de> Visitor<'de> for Level {
         Ok(Value::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
         self.check_container()?;
         let mut fields = Map::new();
+        let mut attributes_seen = false;
         while let Some(key) = map.next_key::<String>()? {
             if let Some(problem) = key_problem(&key) {
                 return Err(de::Error::custom(format!("field {key:?}: {problem}")));
             }
-            if fields.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate field {key:?}")));
+            let role = match (self.role, key.as_str()) {
+                (Role::Document, "data") => Role::Data,
+                (Role::Data, "attributes") => {
+                    if let Some(slot) = self.attributes.as_deref_mut() {
+                        if attributes_seen {
+                            return Err(de::Error::custom(format!("duplicate field {key:?}")));
+                        }
+                        attributes_seen = true;
+                        let seed = AttributesSeed::nested(self.depth + 1, MAX_DOCUMENT_DEPTH);
+                        *slot = Some(map.next_value_seed(seed)?);
+                        continue;
+                    }
+                    Role::Other
+                }
+                _ => Role::Other,
+            };
+            let nested = Level {
+                depth: self.depth + 1,
+                role,
+                attributes: match role {
+                    Role::Data => self.attributes.as_deref_mut(),
+                    Role::Document | Role::Other => None,
+                },
+            };
+            match fields.entry(key) {
+                Entry::Occupied(entry) => {
+                    return Err(de::Error::custom(format!(
+                        "duplicate field {:?}",
+                        entry.key()
+                    )));
+                }
+                Entry::Vacant(entry) => {
+                    entry.insert(map.next_value_seed(nested)?);
+                }
             }
-            let value = map.next_value_seed(self.nested())?;
-            fields.insert(key, value);
         }
         Ok(Value::Object(fields))
     }
@@ -246,5 +384,23 @@ mod tests {
         assert!(parse_strict(b"{} {}").is_err());
         assert!(parse_strict(b"").is_err());
         assert!(parse_strict(b"1e400").is_err());
+    }
+
+    #[test]
+    fn every_run_of_19_digits_is_found_wherever_it_sits() {
+        for length in 0..60 {
+            for offset in 0..40 {
+                for run in [18, 19, 25] {
+                    let mut text = "x".repeat(offset);
+                    text.push_str(&"7".repeat(run));
+                    text.push_str(&"y".repeat(length));
+                    assert_eq!(has_long_digit_run(text.as_bytes()), run >= 19, "{text}");
+                }
+            }
+        }
+        assert!(!has_long_digit_run(
+            b"123456789012345678 123456789012345678"
+        ));
+        assert!(has_long_digit_run(b"1 1234567890123456789"));
     }
 }

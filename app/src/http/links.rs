@@ -8,26 +8,42 @@ use domain::{ListQuery, PaymentId};
 pub const PAYMENTS_PATH: &str = "/v1/payments";
 
 /// Makes links path-absolute, or absolute under a configured public base URL.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Links {
     // Shared, not copied: the router state (and so this) is cloned for every request.
     base: Arc<str>,
+    /// Whether the base holds nothing JSON escapes, so that no link does.
+    plain: bool,
 }
 
 impl Links {
     /// Links under `public_base_url` (e.g. `https://api.example.com`), or path-absolute.
     pub fn new(public_base_url: Option<&str>) -> Self {
+        let base = public_base_url.unwrap_or_default().trim_end_matches('/');
         Self {
-            base: public_base_url
-                .unwrap_or_default()
-                .trim_end_matches('/')
-                .into(),
+            plain: !base
+                .bytes()
+                .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\'),
+            base: base.into(),
         }
+    }
+
+    /// Whether links hold nothing that JSON escapes (true for any base URL written as URLs
+    /// are), so they can be copied into a JSON string as they are.
+    pub fn are_plain(&self) -> bool {
+        self.plain
     }
 
     /// `/v1/payments/{id}`.
     pub fn payment(&self, id: PaymentId) -> String {
-        format!("{}{PAYMENTS_PATH}/{id}", self.base)
+        let mut uuid = [0; uuid::fmt::Hyphenated::LENGTH];
+        let id = id.as_uuid().hyphenated().encode_lower(&mut uuid);
+        let mut link = String::with_capacity(self.base.len() + PAYMENTS_PATH.len() + 1 + id.len());
+        link.push_str(&self.base);
+        link.push_str(PAYMENTS_PATH);
+        link.push('/');
+        link.push_str(id);
+        link
     }
 
     /// The list URL for `query`, with every parameter spelled out.
@@ -41,5 +57,24 @@ impl Links {
             params.push(format!("page%5Bafter%5D={after}"));
         }
         format!("{}{PAYMENTS_PATH}?{}", self.base, params.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_plain_unless_the_base_holds_what_json_escapes() {
+        assert!(Links::new(None).are_plain());
+        assert!(Links::new(Some("https://api.example.com/base/")).are_plain());
+        for base in ["https://x/\"q", "https://x/\\", "https://x/\t"] {
+            assert!(!Links::new(Some(base)).are_plain(), "{base:?}");
+        }
+        let id = PaymentId::generate();
+        assert_eq!(
+            Links::new(Some("https://api.example.com/")).payment(id),
+            format!("https://api.example.com/v1/payments/{id}")
+        );
     }
 }

@@ -12,19 +12,16 @@ pub mod openapi;
 
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
 use domain::PaymentService;
-use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::metrics::Metrics;
 use links::Links;
+use middleware::body_limit::MaxBodyBytes;
+use middleware::edge::{Edge, EdgeLimits};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -35,6 +32,8 @@ pub struct AppState {
     pub links: Links,
     /// The metrics registry, shared with the storage decorator.
     pub metrics: Metrics,
+    /// The largest request body read ([`HttpLimits::max_body_bytes`]).
+    pub max_body_bytes: MaxBodyBytes,
 }
 
 /// The limits the HTTP layer enforces (from `--max-body-bytes`, `--request-timeout-ms` and
@@ -49,41 +48,47 @@ pub struct HttpLimits {
     pub max_concurrent_requests: usize,
 }
 
+/// The whole HTTP service: [`router`]'s routes behind [`middleware::edge`].
+pub type App = Edge<Router>;
+
+/// The Swagger UI's routes: HTML and scripts for people, not part of the API, so undocumented.
+const DOCS_UI_ROUTES: [&str; 3] = ["/docs", "/docs/", "/docs/{*file}"];
+
 /// The whole HTTP surface: the documented routes (see `documented_routes`), the Swagger UI at
-/// `/docs`, JSON 404/405 answers, and the middleware of [`middleware`].
-pub fn router(state: AppState, limits: HttpLimits) -> Router {
-    let (documented, _) = documented_routes(limits.max_concurrent_requests).split_for_parts();
-    let stack = ServiceBuilder::new()
-        .layer(from_fn(middleware::request_id::assign_request_id))
-        .layer(from_fn_with_state(
-            state.metrics.clone(),
-            middleware::observe::observe,
-        ))
-        .layer(from_fn_with_state(
-            limits.request_timeout,
-            middleware::timeout::enforce_timeout,
-        ))
-        .layer(CatchPanicLayer::custom(middleware::panic::panic_response));
-    documented
-        // The UI is HTML and scripts for people, not part of the API, so it is not documented.
-        .route("/docs", get(handlers::docs_ui))
-        .route("/docs/", get(handlers::docs_ui))
-        .route("/docs/{*file}", get(handlers::docs_ui))
+/// `/docs`, JSON 404/405 answers, all behind [`middleware::edge`].
+pub fn router(state: AppState, limits: HttpLimits) -> App {
+    let (documented, api) = documented_routes().split_for_parts();
+    let metrics = state.metrics.clone();
+    let mut router = documented;
+    for route in DOCS_UI_ROUTES {
+        router = router.route(route, get(handlers::docs_ui));
+    }
+    let router = router
         .fallback(handlers::route_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(from_fn_with_state(
-            middleware::body_limit::MaxBodyBytes(limits.max_body_bytes),
-            middleware::body_limit::limit_body,
-        ))
-        .layer(stack)
-        .with_state(state)
+        .with_state(state);
+    let templates = api
+        .paths
+        .paths
+        .keys()
+        .map(String::as_str)
+        .chain(DOCS_UI_ROUTES);
+    Edge::new(
+        router,
+        templates,
+        metrics,
+        EdgeLimits {
+            timeout: limits.request_timeout,
+            max_body_bytes: limits.max_body_bytes,
+            max_concurrent_requests: limits.max_concurrent_requests,
+        },
+    )
 }
 
 /// Every route of the API document, registered once for both the router and the document so the
 /// two cannot drift: the payments API with the seed's singular aliases (`POST /v1/payment`,
 /// `GET/PUT/DELETE /v1/payment/{id}`), and the operational routes.
-fn documented_routes(max_concurrent_requests: usize) -> OpenApiRouter<AppState> {
+fn documented_routes() -> OpenApiRouter<AppState> {
     let payments = OpenApiRouter::new()
         .routes(routes!(handlers::list_payments, handlers::create_payment))
         .routes(routes!(
@@ -102,10 +107,7 @@ fn documented_routes(max_concurrent_requests: usize) -> OpenApiRouter<AppState> 
                 handlers::update_payment,
                 handlers::delete_payment
             ),
-        ))
-        // Only the payment routes are limited: health probes and scrapes must still answer when
-        // the API is saturated, or an overloaded instance would be restarted instead of relieved.
-        .layer(GlobalConcurrencyLimitLayer::new(max_concurrent_requests));
+        ));
     let operations = OpenApiRouter::new()
         .routes(routes!(handlers::health_live))
         .routes(routes!(handlers::health_ready))
@@ -114,4 +116,53 @@ fn documented_routes(max_concurrent_requests: usize) -> OpenApiRouter<AppState> 
     OpenApiRouter::with_openapi(openapi::base())
         .merge(payments)
         .merge(operations)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use adapters::InMemoryPaymentRepository;
+
+    use super::*;
+
+    fn app() -> App {
+        let metrics = Metrics::new().unwrap();
+        let state = AppState {
+            service: PaymentService::new(Arc::new(InMemoryPaymentRepository::new())),
+            links: Links::new(None),
+            metrics,
+            max_body_bytes: MaxBodyBytes(1024),
+        };
+        router(
+            state,
+            HttpLimits {
+                max_body_bytes: 1024,
+                request_timeout: Duration::from_secs(1),
+                max_concurrent_requests: 1,
+            },
+        )
+    }
+
+    #[test]
+    fn the_edge_names_the_route_the_router_serves() {
+        let app = app();
+        let (_, api) = documented_routes().split_for_parts();
+        for template in api.paths.paths.keys() {
+            let path = template.replace("{id}", "4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43");
+            assert_eq!(app.route_of(&path), Some(template.as_str()), "{path}");
+        }
+        for (path, route) in [
+            ("/v1/payments/anything", Some("/v1/payments/{id}")),
+            ("/v1/payment/x", Some("/v1/payment/{id}")),
+            ("/v1/payments", Some("/v1/payments")),
+            ("/docs", Some("/docs")),
+            ("/docs/swagger-ui.css", Some("/docs/{*file}")),
+            ("/v1/payments/a/b", None),
+            ("/nowhere", None),
+        ] {
+            assert_eq!(app.route_of(path), route, "{path}");
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use serde::ser::Error as _;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
@@ -20,6 +21,9 @@ pub const MAX_ATTRIBUTES_DEPTH: usize = 30;
 /// Fields that must hold a real calendar date written `YYYY-MM-DD`, wherever they appear.
 pub const DATE_FIELDS: [&str; 3] = ["processing_date", "birth_date", "date_of_birth"];
 
+/// The complaint about a date field that holds no real date.
+pub(super) const NOT_A_DATE: &str = "must be a real calendar date written YYYY-MM-DD";
+
 /// Amount ceilings of the payment schemes that have one (scheme name, limit in hundredths).
 const SCHEME_LIMITS: [(&str, u128, &str); 2] = [
     ("FPS", 25_000_000, "250000.00"),
@@ -32,7 +36,7 @@ const SCHEME_LIMITS: [(&str, u128, &str); 2] = [
 /// with the modelled fields already parsed. Unmodelled fields are kept exactly as given.
 #[derive(Clone)]
 pub struct PaymentAttributes {
-    json: Arc<RawValue>,
+    json: Arc<str>,
     amount: Amount,
     currency: Currency,
 }
@@ -49,26 +53,45 @@ impl PaymentAttributes {
     pub fn parse(fields: Map<String, Value>) -> Result<Self, ValidationError> {
         let mut errors = Vec::new();
         check_tree(&fields, &Path::Root, 1, &mut errors);
-        let amount = required_str(&fields, "amount", &mut errors).and_then(|text| {
-            collect(
-                Amount::parse(text).map_err(|e| e.under("amount")),
-                &mut errors,
-            )
-        });
-        let currency = required_str(&fields, "currency", &mut errors).and_then(|code| {
-            collect(
-                Currency::parse(code).map_err(|e| e.under("currency")),
-                &mut errors,
-            )
-        });
+        let modelled = Modelled {
+            amount: Field::of(fields.get("amount")),
+            currency: Field::of(fields.get("currency")),
+            payment_scheme: Field::of(fields.get("payment_scheme")),
+        };
+        Self::finish(modelled, errors, || serde_json::to_string(&fields))
+    }
+
+    /// The rules on the modelled fields, once the whole tree has been checked (`errors` holds
+    /// what that found); `json` writes the compact text when every rule holds.
+    pub(super) fn finish(
+        modelled: Modelled<'_>,
+        mut errors: Vec<FieldError>,
+        json: impl FnOnce() -> serde_json::Result<String>,
+    ) -> Result<Self, ValidationError> {
+        let amount = modelled
+            .amount
+            .required_str("amount", &mut errors)
+            .and_then(|text| {
+                collect(
+                    Amount::parse(text).map_err(|e| e.under("amount")),
+                    &mut errors,
+                )
+            });
+        let currency = modelled
+            .currency
+            .required_str("currency", &mut errors)
+            .and_then(|code| {
+                collect(
+                    Currency::parse(code).map_err(|e| e.under("currency")),
+                    &mut errors,
+                )
+            });
         if let Some(amount) = amount {
-            check_scheme_limit(&fields, amount, &mut errors);
+            check_scheme_limit(&modelled.payment_scheme, amount, &mut errors);
         }
         match (amount, currency) {
             (Some(amount), Some(currency)) if errors.is_empty() => {
-                // Serialized straight into a raw value: parsing the fresh text again to check
-                // it is JSON (as `RawValue::from_string` would) costs a request's worth of time.
-                let json = serde_json::value::to_raw_value(&fields)
+                let json = json()
                     .map_err(|e| ValidationError::single(FieldError::new("", e.to_string())))?;
                 Ok(Self {
                     json: Arc::from(json),
@@ -100,13 +123,13 @@ impl PaymentAttributes {
 
     /// The attributes as compact JSON text (an object).
     pub fn as_json(&self) -> &str {
-        self.json.get()
+        &self.json
     }
 
     /// The attributes as a JSON object, unmodelled fields included.
     pub fn to_map(&self) -> Map<String, Value> {
         // The text was produced by serde_json from a `Map`, so it always parses back into one.
-        serde_json::from_str(self.json.get()).unwrap_or_default()
+        serde_json::from_str(&self.json).unwrap_or_default()
     }
 
     /// One field by name.
@@ -132,7 +155,10 @@ impl fmt::Debug for PaymentAttributes {
 
 impl Serialize for PaymentAttributes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
+        // The text is JSON written by serde_json, so this never fails; serializing it as a raw
+        // value writes it unchanged (the response path copies `as_json` instead).
+        let raw: &RawValue = serde_json::from_str(&self.json).map_err(S::Error::custom)?;
+        raw.serialize(serializer)
     }
 }
 
@@ -140,29 +166,57 @@ fn collect<T>(result: Result<T, FieldError>, errors: &mut Vec<FieldError>) -> Op
     result.map_err(|e| errors.push(e)).ok()
 }
 
-fn required_str<'a>(
-    fields: &'a Map<String, Value>,
-    name: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<&'a str> {
-    match fields.get(name) {
-        Some(Value::String(text)) => Some(text),
-        Some(_) => {
-            errors.push(FieldError::new(name, "must be a string"));
-            None
+/// What a modelled field of the attributes holds.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Field<'a> {
+    /// The key is not there.
+    Absent,
+    /// `null`.
+    Null,
+    /// A string.
+    Str(&'a str),
+    /// Any other value.
+    Other,
+}
+
+impl<'a> Field<'a> {
+    fn of(value: Option<&'a Value>) -> Self {
+        match value {
+            None => Field::Absent,
+            Some(Value::Null) => Field::Null,
+            Some(Value::String(text)) => Field::Str(text),
+            Some(_) => Field::Other,
         }
-        None => {
-            errors.push(FieldError::new(name, "is required"));
-            None
+    }
+
+    fn required_str(self, name: &str, errors: &mut Vec<FieldError>) -> Option<&'a str> {
+        match self {
+            Field::Str(text) => Some(text),
+            Field::Absent => {
+                errors.push(FieldError::new(name, "is required"));
+                None
+            }
+            Field::Null | Field::Other => {
+                errors.push(FieldError::new(name, "must be a string"));
+                None
+            }
         }
     }
 }
 
-fn check_scheme_limit(fields: &Map<String, Value>, amount: Amount, errors: &mut Vec<FieldError>) {
-    let scheme = match fields.get("payment_scheme") {
-        None | Some(Value::Null) => return,
-        Some(Value::String(scheme)) => scheme,
-        Some(_) => {
+/// The fields of the attributes the rules look at beyond the tree-wide ones.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Modelled<'a> {
+    pub(super) amount: Field<'a>,
+    pub(super) currency: Field<'a>,
+    pub(super) payment_scheme: Field<'a>,
+}
+
+fn check_scheme_limit(scheme: &Field<'_>, amount: Amount, errors: &mut Vec<FieldError>) {
+    let scheme = match scheme {
+        Field::Absent | Field::Null => return,
+        Field::Str(scheme) => scheme,
+        Field::Other => {
             errors.push(FieldError::new("payment_scheme", "must be a string"));
             return;
         }
@@ -183,7 +237,7 @@ fn check_scheme_limit(fields: &Map<String, Value>, amount: Amount, errors: &mut 
 /// Where a value sits in the attributes, rendered as a dotted path (`a.b[2].c`) only when a rule
 /// fails: valid documents, the common case on every write, build no path strings at all.
 #[derive(Clone, Copy)]
-enum Path<'a> {
+pub(super) enum Path<'a> {
     Root,
     Key(&'a Path<'a>, &'a str),
     Index(&'a Path<'a>, usize),
@@ -286,10 +340,11 @@ pub fn number_in_range(number: &Number) -> bool {
 /// Why a key cannot be stored, if it cannot: document stores give `$` and `.` special meaning.
 pub fn key_problem(key: &str) -> Option<&'static str> {
     if key.starts_with('$') {
-        Some("field names must not start with '$'")
-    } else if key.contains('.') {
+        return Some("field names must not start with '$'");
+    }
+    if key.as_bytes().contains(&b'.') {
         Some("field names must not contain '.'")
-    } else if key.contains('\0') {
+    } else if key.as_bytes().contains(&0) {
         Some("field names must not contain NUL characters")
     } else {
         None
@@ -300,9 +355,6 @@ fn check_date(value: &Value, path: &Path<'_>, errors: &mut Vec<FieldError>) {
     match value {
         Value::Null => {}
         Value::String(text) if is_calendar_date(text) => {}
-        _ => errors.push(FieldError::new(
-            path.to_string(),
-            "must be a real calendar date written YYYY-MM-DD",
-        )),
+        _ => errors.push(FieldError::new(path.to_string(), NOT_A_DATE)),
     }
 }

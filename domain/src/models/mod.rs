@@ -6,6 +6,7 @@ mod date;
 mod ids;
 mod list;
 mod payment;
+mod reader;
 mod version;
 
 pub use amount::{Amount, Currency, MAX_AMOUNT_LEN};
@@ -16,4 +17,5 @@ pub use date::is_calendar_date;
 pub use ids::{OrganisationId, PaymentId};
 pub use list::{ListQuery, Page, PageSize};
 pub use payment::{NewPayment, Payment, PaymentContent, PaymentUpdate, VersionCheck, PAYMENT_TYPE};
+pub use reader::AttributesSeed;
 pub use version::Version;

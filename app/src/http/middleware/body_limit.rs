@@ -12,9 +12,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::CONTENT_LENGTH;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::error::ApiError;
@@ -24,15 +23,9 @@ const DRAIN_MAX_BYTES: usize = 64 << 20;
 /// Longest time spent draining a refused body.
 const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
 
-/// The largest request body accepted, in bytes; put in each request's extensions by
-/// [`limit_body`] for the body extractor.
+/// The largest request body accepted, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxBodyBytes(pub usize);
-
-impl MaxBodyBytes {
-    /// The limit when none is configured (the `--max-body-bytes` default).
-    pub const DEFAULT: MaxBodyBytes = MaxBodyBytes(1 << 20);
-}
 
 /// Why a body could not be read.
 #[derive(Debug)]
@@ -43,24 +36,21 @@ pub enum BodyError {
     Unreadable(String),
 }
 
-/// Middleware: answers 413 `payload_too_large` when `Content-Length` exceeds the limit (draining
-/// the body), and otherwise hands the limit to the body extractor.
-pub async fn limit_body(
-    State(limit): State<MaxBodyBytes>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let declared = request
+/// Whether `request` declares a `Content-Length` over `limit`: refused at once with
+/// [`refuse_oversized`]. Otherwise the body extractor counts what arrives against the same limit.
+pub fn declared_over(request: &Request, limit: MaxBodyBytes) -> bool {
+    request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > u64::try_from(limit.0).unwrap_or(u64::MAX)) {
-        drain_in_background(request.into_body());
-        return ApiError::payload_too_large().into_response();
-    }
-    request.extensions_mut().insert(limit);
-    next.run(request).await
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .is_some_and(|length| length > u64::try_from(limit.0).unwrap_or(u64::MAX))
+}
+
+/// 413 `payload_too_large` for `request`, whose body is drained in the background.
+pub fn refuse_oversized(request: Request) -> Response {
+    drain_in_background(request.into_body());
+    ApiError::payload_too_large().into_response()
 }
 
 /// Reads the whole body if it is at most `limit` bytes; drains the rest when it is longer.

@@ -1,18 +1,9 @@
-//! The middleware around every route. [`super::router`] applies them in this order, outermost
-//! first (ARCHITECTURE.md explains why):
-//!
-//! 1. [`request_id::assign_request_id`]: every request gets an id before anything can log it.
-//! 2. [`observe::observe`]: the request span, the one log line and the HTTP metrics, seeing the
-//!    final status of everything inside, timeouts and panics included.
-//! 3. [`timeout::enforce_timeout`]: bounds the whole request, time queued for a slot included.
-//! 4. [`panic::panic_response`] (through `CatchPanicLayer`): a panicking handler becomes a 500.
-//! 5. [`body_limit::limit_body`]: a body declared larger than `--max-body-bytes` is 413 at once;
-//!    otherwise the limit goes to the body extractor.
-//!
-//! The payment routes additionally sit behind a concurrency limit (see [`super::router`]).
+//! The middleware around every route: [`edge::EdgeLayer`], one tower layer doing, in order,
+//! what the modules below define (see [`edge`] for the order and why it is one layer).
 
 pub mod body_limit;
-pub mod observe;
+pub mod context;
+pub mod edge;
 pub mod panic;
 pub mod request_id;
 pub mod timeout;

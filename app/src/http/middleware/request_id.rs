@@ -1,10 +1,8 @@
 //! Request ids: honoured when the client sends a usable `x-request-id`, generated otherwise, and
-//! echoed in every response.
+//! echoed in every response (by [`super::edge`]).
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
-use axum::response::Response;
 use uuid::Uuid;
 
 /// The request id header.
@@ -13,31 +11,16 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 /// The longest client-sent request id kept; longer ones are replaced, so ids stay cheap to log.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The id of the current request, in the request extensions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(HeaderValue);
-
-impl RequestId {
-    /// The id as text (always visible ASCII).
-    pub fn as_str(&self) -> &str {
-        // Only visible-ASCII values are ever stored, so this never falls back.
-        self.0.to_str().unwrap_or_default()
-    }
-}
-
-/// Attaches a [`RequestId`] to the request (extension and header) and echoes it in the response.
-pub async fn assign_request_id(mut request: Request, next: Next) -> Response {
-    let id = request
+/// The id of `request`: the client's `x-request-id` when usable, a fresh random UUID (v4)
+/// otherwise.
+/// Handlers find it in the request context ([`super::context`]).
+pub fn assign(request: &Request) -> HeaderValue {
+    request
         .headers()
         .get(&REQUEST_ID_HEADER)
         .filter(|value| is_usable(value))
         .cloned()
-        .unwrap_or_else(generate);
-    request.headers_mut().insert(REQUEST_ID_HEADER, id.clone());
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(REQUEST_ID_HEADER, id);
-    response
+        .unwrap_or_else(generate)
 }
 
 /// 1 to [`MAX_REQUEST_ID_LEN`] visible ASCII characters: safe to log and to echo.
@@ -48,7 +31,7 @@ fn is_usable(value: &HeaderValue) -> bool {
 
 fn generate() -> HeaderValue {
     let mut buffer = Uuid::encode_buffer();
-    let text = Uuid::now_v7().hyphenated().encode_lower(&mut buffer);
+    let text = Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
     // A hyphenated UUID is always a valid header value; the fallback is unreachable.
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }

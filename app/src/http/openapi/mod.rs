@@ -128,7 +128,7 @@ pub fn finish(mut document: OpenApi) -> OpenApi {
 
 /// The complete document.
 pub fn document() -> OpenApi {
-    finish(super::documented_routes(1).into_openapi())
+    finish(super::documented_routes().into_openapi())
 }
 
 /// The document as served: serialized once.
