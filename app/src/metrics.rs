@@ -3,12 +3,13 @@
 //! A registry per instance (rather than a process-global recorder) keeps tests that boot many
 //! servers in one process independent, and needs no install-once guard.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// The `route` label of requests no route matched; a fixed value keeps the label bounded.
@@ -36,7 +37,23 @@ struct Families {
     request_duration: HistogramVec,
     in_flight: IntGauge,
     storage_duration: HistogramVec,
+    /// `storage_duration` handles by [`STORAGE_OPERATIONS`] and [`STORAGE_OUTCOMES`] index.
+    storage_slots: [OnceLock<Histogram>; STORAGE_OPERATIONS.len() * STORAGE_OUTCOMES.len()],
 }
+
+/// The `operation` labels of storage metrics whose handles are kept after the first lookup.
+const STORAGE_OPERATIONS: [&str; 6] =
+    ["insert", "find", "update", "delete", "list", "check_health"];
+
+/// The `outcome` labels likewise.
+const STORAGE_OUTCOMES: [&str; 6] = [
+    "ok",
+    "not_found",
+    "conflict",
+    "unavailable",
+    "internal",
+    "too_large",
+];
 
 impl Metrics {
     /// A fresh registry with every metric registered; a labelled family appears in scrapes from
@@ -78,6 +95,7 @@ impl Metrics {
             request_duration,
             in_flight,
             storage_duration,
+            storage_slots: std::array::from_fn(|_| OnceLock::new()),
         })))
     }
 
@@ -100,12 +118,43 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// A recorder for requests to `routes` (templates) and to no route, which looks each
+    /// (route, method, status) up once and then records with no lookup: `record_request` hashes
+    /// every label twice a request.
+    pub fn route_recorder<'r>(&self, routes: impl IntoIterator<Item = &'r str>) -> RouteRecorder {
+        let routes: Vec<Box<str>> = routes
+            .into_iter()
+            .chain([UNMATCHED_ROUTE])
+            .map(Box::from)
+            .collect();
+        let slots = (0..routes.len() * KNOWN_METHODS.len() * CACHED_STATUSES.len())
+            .map(|_| OnceLock::new())
+            .collect();
+        RouteRecorder {
+            metrics: self.clone(),
+            routes,
+            slots,
+        }
+    }
+
     /// Records one storage operation.
     pub fn record_storage(&self, operation: &str, outcome: &str, elapsed: Duration) {
-        self.0
-            .storage_duration
-            .with_label_values(&[operation, outcome])
-            .observe(elapsed.as_secs_f64());
+        let lookup = || {
+            self.0
+                .storage_duration
+                .with_label_values(&[operation, outcome])
+        };
+        let operation_index = STORAGE_OPERATIONS
+            .iter()
+            .position(|known| *known == operation);
+        let outcome_index = STORAGE_OUTCOMES.iter().position(|known| *known == outcome);
+        match (operation_index, outcome_index) {
+            (Some(operation), Some(outcome)) => self.0.storage_slots
+                [operation * STORAGE_OUTCOMES.len() + outcome]
+                .get_or_init(lookup)
+                .observe(elapsed.as_secs_f64()),
+            _ => lookup().observe(elapsed.as_secs_f64()),
+        }
     }
 
     /// The Prometheus text exposition of every metric.
@@ -116,6 +165,59 @@ impl Metrics {
     /// The content type of [`Metrics::render`]'s output.
     pub fn content_type() -> &'static str {
         prometheus::TEXT_FORMAT
+    }
+}
+
+/// Statuses whose metric handles [`RouteRecorder`] keeps; others are looked up each time.
+const CACHED_STATUSES: [u16; 18] = [
+    200, 201, 204, 304, 400, 404, 405, 406, 409, 412, 413, 415, 422, 428, 431, 500, 501, 503,
+];
+
+/// The request counter and latency histogram of one (method, route, status).
+struct RequestHandles {
+    count: IntCounter,
+    duration: Histogram,
+}
+
+/// Records requests by route index (see [`Metrics::route_recorder`]).
+pub struct RouteRecorder {
+    metrics: Metrics,
+    /// The templates, then [`UNMATCHED_ROUTE`].
+    routes: Vec<Box<str>>,
+    /// Indexed by route, method and status.
+    slots: Box<[OnceLock<RequestHandles>]>,
+}
+
+impl RouteRecorder {
+    /// The index of requests no route matched.
+    pub fn unmatched(&self) -> usize {
+        self.routes.len() - 1
+    }
+
+    /// Records one answered request to the route at `route` (the order given, or
+    /// [`RouteRecorder::unmatched`]).
+    pub fn record(&self, route: usize, method: &Method, status: u16, elapsed: Duration) {
+        let route = route.min(self.unmatched());
+        let method_index = KNOWN_METHODS.iter().position(|known| known == method);
+        let status_index = CACHED_STATUSES.iter().position(|cached| *cached == status);
+        let (Some(method_index), Some(status_index)) = (method_index, status_index) else {
+            self.metrics
+                .record_request(method, &self.routes[route], status, elapsed);
+            return;
+        };
+        let slot =
+            (route * KNOWN_METHODS.len() + method_index) * CACHED_STATUSES.len() + status_index;
+        let handles = self.slots[slot].get_or_init(|| {
+            let code = StatusCode::from_u16(status);
+            let status = code.as_ref().map_or("invalid", StatusCode::as_str);
+            let labels = [method_label(method), &*self.routes[route], status];
+            RequestHandles {
+                count: self.metrics.0.requests.with_label_values(&labels),
+                duration: self.metrics.0.request_duration.with_label_values(&labels),
+            }
+        });
+        handles.count.inc();
+        handles.duration.observe(elapsed.as_secs_f64());
     }
 }
 
@@ -131,19 +233,20 @@ impl Drop for InFlight {
 
 /// The `method` label: standard methods by name, anything else as `OTHER`, so a client
 /// inventing methods cannot grow the label set.
+const KNOWN_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::PATCH,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::CONNECT,
+];
+
 fn method_label(method: &Method) -> &'static str {
-    const KNOWN: [Method; 9] = [
-        Method::GET,
-        Method::HEAD,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-        Method::OPTIONS,
-        Method::TRACE,
-        Method::CONNECT,
-    ];
-    KNOWN
+    KNOWN_METHODS
         .iter()
         .find(|known| *known == method)
         .map_or("OTHER", |known| known.as_str())
@@ -205,5 +308,49 @@ mod tests {
             .render()
             .unwrap()
             .contains("http_requests_in_flight 1"));
+    }
+
+    #[test]
+    fn the_route_recorder_counts_like_record_request_cached_or_not() {
+        let metrics = Metrics::new().unwrap();
+        let recorder = metrics.route_recorder(["/a", "/b/{id}"]);
+        for _ in 0..3 {
+            recorder.record(1, &Method::PUT, 409, Duration::from_millis(1));
+        }
+        // Not cached: an unusual status, an invented method.
+        recorder.record(0, &Method::GET, 418, Duration::ZERO);
+        recorder.record(
+            recorder.unmatched(),
+            &Method::from_bytes(b"BREW").unwrap(),
+            404,
+            Duration::ZERO,
+        );
+        metrics.record_request(&Method::PUT, "/b/{id}", 409, Duration::ZERO);
+        let text = metrics.render().unwrap();
+        for expected in [
+            r#"http_requests_total{method="PUT",route="/b/{id}",status="409"} 4"#,
+            r#"http_requests_total{method="GET",route="/a",status="418"} 1"#,
+            r#"http_requests_total{method="OTHER",route="unmatched",status="404"} 1"#,
+            r#"http_request_duration_seconds_count{method="PUT",route="/b/{id}",status="409"} 4"#,
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+    }
+
+    #[test]
+    fn storage_operations_are_recorded_under_their_labels_cached_or_not() {
+        let metrics = Metrics::new().unwrap();
+        metrics.record_storage("find", "ok", Duration::ZERO);
+        metrics.record_storage("find", "ok", Duration::ZERO);
+        metrics.record_storage("find", "not_found", Duration::ZERO);
+        metrics.record_storage("resize", "ok", Duration::ZERO);
+        let text = metrics.render().unwrap();
+        for expected in [
+            r#"storage_operation_duration_seconds_count{operation="find",outcome="ok"} 2"#,
+            r#"storage_operation_duration_seconds_count{operation="find",outcome="not_found"} 1"#,
+            r#"storage_operation_duration_seconds_count{operation="resize",outcome="ok"} 1"#,
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
     }
 }

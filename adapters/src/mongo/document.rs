@@ -60,7 +60,7 @@ impl fmt::Display for ConversionError {
     }
 }
 
-fn invalid(path: &str, problem: impl fmt::Display) -> ConversionError {
+fn invalid(path: impl fmt::Display, problem: impl fmt::Display) -> ConversionError {
     ConversionError(format!("{path}: {problem}"))
 }
 
@@ -83,7 +83,7 @@ impl PaymentDocument {
     pub(super) fn from_payment(payment: &Payment) -> Result<Self, ConversionError> {
         let json: Value = serde_json::from_str(payment.attributes().as_json())
             .map_err(|e| invalid(ATTRIBUTES, e))?;
-        let attributes = match json_to_bson(&json, ATTRIBUTES)? {
+        let attributes = match json_to_bson(&json, &Path::Field(ATTRIBUTES))? {
             Bson::Document(attributes) => attributes,
             _ => return Err(invalid(ATTRIBUTES, "not a JSON object")),
         };
@@ -155,9 +155,10 @@ impl PaymentDocument {
         let organisation_id = OrganisationId::parse(&self.organisation_id)
             .map_err(|e| invalid(ORGANISATION_ID, e))?;
         let mut fields = Map::new();
+        let attributes = Path::Field(ATTRIBUTES);
         for (key, value) in self.attributes {
-            let path = format!("{ATTRIBUTES}.{key}");
-            fields.insert(key, bson_to_json(value, &path)?);
+            let item = bson_to_json(value, &Path::Key(&attributes, &key))?;
+            fields.insert(key, item);
         }
         let attributes = PaymentAttributes::parse(fields).map_err(|e| invalid(ATTRIBUTES, e))?;
         Ok(Payment::new(id, version, organisation_id, attributes))
@@ -189,8 +190,30 @@ fn unexpected(wanted: &str, found: Option<&Bson>) -> String {
     }
 }
 
+/// Where a value sits in a document (`attributes.a[2].b`), written out only in an error: every
+/// value of every payment read or written passes through the conversions below.
+#[derive(Clone, Copy)]
+pub(super) enum Path<'a> {
+    /// A top-level field.
+    Field(&'a str),
+    /// A key of an object.
+    Key(&'a Path<'a>, &'a str),
+    /// An element of an array.
+    Index(&'a Path<'a>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Field(name) => f.write_str(name),
+            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
 /// A JSON value as BSON: integers as Int64, floats as Double, objects as documents.
-pub(super) fn json_to_bson(value: &Value, path: &str) -> Result<Bson, ConversionError> {
+pub(super) fn json_to_bson(value: &Value, path: &Path<'_>) -> Result<Bson, ConversionError> {
     Ok(match value {
         Value::Null => Bson::Null,
         Value::Bool(flag) => Bson::Boolean(*flag),
@@ -200,20 +223,20 @@ pub(super) fn json_to_bson(value: &Value, path: &str) -> Result<Bson, Conversion
             items
                 .iter()
                 .enumerate()
-                .map(|(index, item)| json_to_bson(item, &format!("{path}[{index}]")))
+                .map(|(index, item)| json_to_bson(item, &Path::Index(path, index)))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(fields) => {
             let mut document = Document::new();
             for (key, item) in fields {
-                document.insert(key.clone(), json_to_bson(item, &format!("{path}.{key}"))?);
+                document.insert(key.clone(), json_to_bson(item, &Path::Key(path, key))?);
             }
             Bson::Document(document)
         }
     })
 }
 
-fn number_to_bson(number: &Number, path: &str) -> Result<Bson, ConversionError> {
+fn number_to_bson(number: &Number, path: &Path<'_>) -> Result<Bson, ConversionError> {
     if let Some(integer) = number.as_i64() {
         return Ok(Bson::Int64(integer));
     }
@@ -231,7 +254,7 @@ fn number_to_bson(number: &Number, path: &str) -> Result<Bson, ConversionError> 
 
 /// A BSON value as JSON; types JSON cannot carry exactly (dates, decimals, binary, ...) are
 /// errors, since only this adapter writes the attributes and it never writes them.
-pub(super) fn bson_to_json(value: Bson, path: &str) -> Result<Value, ConversionError> {
+pub(super) fn bson_to_json(value: Bson, path: &Path<'_>) -> Result<Value, ConversionError> {
     Ok(match value {
         Bson::Null => Value::Null,
         Bson::Boolean(flag) => Value::Bool(flag),
@@ -245,13 +268,13 @@ pub(super) fn bson_to_json(value: Bson, path: &str) -> Result<Value, ConversionE
             items
                 .into_iter()
                 .enumerate()
-                .map(|(index, item)| bson_to_json(item, &format!("{path}[{index}]")))
+                .map(|(index, item)| bson_to_json(item, &Path::Index(path, index)))
                 .collect::<Result<_, _>>()?,
         ),
         Bson::Document(document) => {
             let mut fields = Map::new();
             for (key, item) in document {
-                let item = bson_to_json(item, &format!("{path}.{key}"))?;
+                let item = bson_to_json(item, &Path::Key(path, &key))?;
                 fields.insert(key, item);
             }
             Value::Object(fields)

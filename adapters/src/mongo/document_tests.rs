@@ -178,6 +178,6 @@ fn documents_that_no_longer_hold_a_valid_payment_are_errors() {
 #[test]
 fn integers_beyond_i64_cannot_be_converted() {
     let huge: Value = serde_json::from_str("18446744073709551615").unwrap();
-    let error = json_to_bson(&huge, "attributes.huge").unwrap_err();
+    let error = json_to_bson(&huge, &Path::Key(&Path::Field("attributes"), "huge")).unwrap_err();
     assert!(error.0.starts_with("attributes.huge"), "{error}");
 }

@@ -44,7 +44,7 @@ use super::context::{self, RequestContext};
 use super::panic::panic_response;
 use super::request_id::{self, REQUEST_ID_HEADER};
 use super::timeout::timed_out;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RouteRecorder};
 use crate::telemetry::access;
 
 /// Routes under this prefix are the payment API, which the concurrency limit applies to.
@@ -52,7 +52,9 @@ const API_PREFIX: &str = "/v1/";
 
 /// What the edge needs, shared by every request.
 struct Settings {
-    routes: matchit::Router<Arc<str>>,
+    /// Each template with its index in `recorder`.
+    routes: matchit::Router<(Arc<str>, usize)>,
+    recorder: RouteRecorder,
     metrics: Metrics,
     timeout: Duration,
     max_body_bytes: MaxBodyBytes,
@@ -86,15 +88,17 @@ impl<S> Edge<S> {
         metrics: Metrics,
         limits: EdgeLimits,
     ) -> Self {
+        let templates: Vec<&str> = templates.into_iter().collect();
         let mut routes = matchit::Router::new();
-        for template in templates {
+        for (index, template) in templates.iter().enumerate() {
             // The router has accepted the same templates, so they cannot conflict here.
-            let _ = routes.insert(template, Arc::from(template));
+            let _ = routes.insert(*template, (Arc::from(*template), index));
         }
         Self {
             inner,
             settings: Arc::new(Settings {
                 routes,
+                recorder: metrics.route_recorder(templates),
                 metrics,
                 timeout: limits.timeout,
                 max_body_bytes: MaxBodyBytes(limits.max_body_bytes),
@@ -107,11 +111,11 @@ impl<S> Edge<S> {
 
     /// The template of the route serving `path`, if any.
     pub fn route_of(&self, path: &str) -> Option<&str> {
-        route_of(&self.settings, path).map(|route| &**route)
+        route_of(&self.settings, path).map(|(route, _)| &**route)
     }
 }
 
-fn route_of<'s>(settings: &'s Settings, path: &str) -> Option<&'s Arc<str>> {
+fn route_of<'s>(settings: &'s Settings, path: &str) -> Option<&'s (Arc<str>, usize)> {
     settings.routes.at(path).ok().map(|matched| matched.value)
 }
 
@@ -143,7 +147,10 @@ where
 {
     let started = Instant::now();
     let request_id = request_id::assign(&request);
-    let route = route_of(&settings, request.uri().path()).cloned();
+    let (route, route_index) = match route_of(&settings, request.uri().path()) {
+        Some((route, index)) => (Some(route.clone()), *index),
+        None => (None, settings.recorder.unmatched()),
+    };
     let is_api = route
         .as_deref()
         .is_some_and(|route| route.starts_with(API_PREFIX));
@@ -171,8 +178,8 @@ where
     let status = response.status().as_u16();
     let route = request_context.route();
     settings
-        .metrics
-        .record_request(&request_context.method, route, status, latency);
+        .recorder
+        .record(route_index, &request_context.method, status, latency);
     if let Some(uri) = uri {
         access::log(&access::Entry {
             method: request_context.method.as_str(),
