@@ -74,21 +74,25 @@ impl MongoPaymentRepository {
     }
 
     /// Runs `operation` within the operation timeout. After a failure that means the server
-    /// went away, the indexes are checked again on the next call: a server restored from
-    /// scratch (or SecantusDB, which keeps no secondary index across restarts) lacks them.
+    /// went away (the driver could not reach it), the indexes are checked again on the next
+    /// call: a server restored from scratch (or SecantusDB, which keeps no secondary index across
+    /// restarts) lacks them. A server that is only slow keeps them: asking again would add an
+    /// index build to its load, which on SecantusDB stalled every write behind it for seconds.
     async fn bounded<T>(
         &self,
         operation: impl Future<Output = Result<T, RepositoryError>>,
     ) -> Result<T, RepositoryError> {
         self.indexes
             .request(&self.collection, self.operation_timeout);
-        let result = tokio::time::timeout(self.operation_timeout, operation)
-            .await
-            .unwrap_or_else(|_| Err(timed_out(self.operation_timeout)));
-        if matches!(result, Err(RepositoryError::Unavailable(_))) {
-            self.indexes.forget();
+        match tokio::time::timeout(self.operation_timeout, operation).await {
+            Ok(result) => {
+                if matches!(result, Err(RepositoryError::Unavailable(_))) {
+                    self.indexes.forget();
+                }
+                result
+            }
+            Err(_) => Err(timed_out(self.operation_timeout)),
         }
-        result
     }
 
     async fn find_payment(&self, id: PaymentId) -> Result<Option<Payment>, RepositoryError> {
