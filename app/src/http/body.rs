@@ -58,20 +58,37 @@ fn resource_size(payment: &Payment) -> usize {
     payment.attributes().as_json().len() + RESOURCE_OVERHEAD
 }
 
+/// `uuid` as 36 bytes of lower-case hyphenated text, the form `Uuid`'s `Display` writes; by
+/// table, two digits per byte (every response writes two or three ids).
+pub fn hyphenated(uuid: &uuid::Uuid) -> [u8; 36] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    const PAIRS: [[u8; 2]; 256] = {
+        let mut pairs = [[0; 2]; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0xf]];
+            byte += 1;
+        }
+        pairs
+    };
+    let mut text = [b'-'; 36];
+    let mut at = 0;
+    for (index, byte) in uuid.as_bytes().iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
+            at += 1;
+        }
+        text[at..at + 2].copy_from_slice(&PAIRS[usize::from(*byte)]);
+        at += 2;
+    }
+    text
+}
+
 /// Appends one payment resource: `{"type","id","version","organisation_id","attributes"}`.
 fn write_resource(out: &mut Vec<u8>, payment: &Payment) {
-    let mut uuid = [0; uuid::fmt::Hyphenated::LENGTH];
     out.extend_from_slice(b"{\"type\":\"");
     out.extend_from_slice(PAYMENT_TYPE.as_bytes());
     out.extend_from_slice(b"\",\"id\":\"");
-    out.extend_from_slice(
-        payment
-            .id()
-            .as_uuid()
-            .hyphenated()
-            .encode_lower(&mut uuid)
-            .as_bytes(),
-    );
+    out.extend_from_slice(&hyphenated(payment.id().as_uuid()));
     out.extend_from_slice(b"\",\"version\":");
     out.extend_from_slice(
         itoa::Buffer::new()
@@ -79,14 +96,7 @@ fn write_resource(out: &mut Vec<u8>, payment: &Payment) {
             .as_bytes(),
     );
     out.extend_from_slice(b",\"organisation_id\":\"");
-    let owner = payment.organisation_id();
-    out.extend_from_slice(
-        owner
-            .as_uuid()
-            .hyphenated()
-            .encode_lower(&mut uuid)
-            .as_bytes(),
-    );
+    out.extend_from_slice(&hyphenated(payment.organisation_id().as_uuid()));
     out.extend_from_slice(b"\",\"attributes\":");
     out.extend_from_slice(payment.attributes().as_json().as_bytes());
     out.push(b'}');
@@ -144,6 +154,18 @@ mod tests {
         })
         .unwrap();
         assert_eq!(payment_body(&payment, plain_link, true), expected);
+    }
+
+    #[test]
+    fn hyphenated_ids_read_as_uuid_writes_them() {
+        for uuid in [
+            uuid::Uuid::nil(),
+            uuid::Uuid::max(),
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210),
+        ] {
+            assert_eq!(hyphenated(&uuid).as_slice(), uuid.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -36,14 +36,14 @@ impl Links {
 
     /// `/v1/payments/{id}`.
     pub fn payment(&self, id: PaymentId) -> String {
-        let mut uuid = [0; uuid::fmt::Hyphenated::LENGTH];
-        let id = id.as_uuid().hyphenated().encode_lower(&mut uuid);
-        let mut link = String::with_capacity(self.base.len() + PAYMENTS_PATH.len() + 1 + id.len());
-        link.push_str(&self.base);
-        link.push_str(PAYMENTS_PATH);
-        link.push('/');
-        link.push_str(id);
-        link
+        let id = super::body::hyphenated(id.as_uuid());
+        let mut link = Vec::with_capacity(self.base.len() + PAYMENTS_PATH.len() + 1 + id.len());
+        link.extend_from_slice(self.base.as_bytes());
+        link.extend_from_slice(PAYMENTS_PATH.as_bytes());
+        link.push(b'/');
+        link.extend_from_slice(&id);
+        // The base is a `str`, the rest ASCII.
+        String::from_utf8(link).unwrap_or_default()
     }
 
     /// The list URL for `query`, with every parameter spelled out.

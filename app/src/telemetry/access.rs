@@ -64,15 +64,12 @@ pub fn enabled() -> bool {
     SINK.get().is_some() && tracing::enabled!(target: TARGET, tracing::Level::INFO)
 }
 
-/// Writes the line for `entry`, if [`enabled`]. Blocks rather than drops when the writer falls
-/// behind, like every other line (`telemetry::init`).
+/// Writes the line for `entry`; call it when [`enabled`] said so. Blocks rather than drops when
+/// the writer falls behind, like every other line (`telemetry::init`).
 pub fn log(entry: &Entry<'_>) {
     let Some(sink) = SINK.get() else {
         return;
     };
-    if !tracing::enabled!(target: TARGET, tracing::Level::INFO) {
-        return;
-    }
     LINE.with_borrow_mut(|line| {
         line.clear();
         write_line(line, entry, sink.format, sink.ansi);

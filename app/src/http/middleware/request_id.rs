@@ -30,10 +30,9 @@ fn is_usable(value: &HeaderValue) -> bool {
 }
 
 fn generate() -> HeaderValue {
-    let mut buffer = Uuid::encode_buffer();
-    let text = Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+    let text = crate::http::body::hyphenated(&Uuid::new_v4());
     // A hyphenated UUID is always a valid header value; the fallback is unreachable.
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 #[cfg(test)]
