@@ -70,22 +70,10 @@ impl PaymentAttributes {
     ) -> Result<Self, ValidationError> {
         let amount = modelled
             .amount
-            .required_str("amount", &mut errors)
-            .and_then(|text| {
-                collect(
-                    Amount::parse(text).map_err(|e| e.under("amount")),
-                    &mut errors,
-                )
-            });
+            .parse_required("amount", Amount::parse, &mut errors);
         let currency = modelled
             .currency
-            .required_str("currency", &mut errors)
-            .and_then(|code| {
-                collect(
-                    Currency::parse(code).map_err(|e| e.under("currency")),
-                    &mut errors,
-                )
-            });
+            .parse_required("currency", Currency::parse, &mut errors);
         if let Some(amount) = amount {
             check_scheme_limit(&modelled.payment_scheme, amount, &mut errors);
         }
@@ -187,6 +175,18 @@ impl<'a> Field<'a> {
             Some(Value::String(text)) => Field::Str(text),
             Some(_) => Field::Other,
         }
+    }
+
+    /// The value `parse` makes of this required string field named `name`, or `None` with the
+    /// reason in `errors`.
+    fn parse_required<T>(
+        self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, FieldError>,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<T> {
+        let text = self.required_str(name, errors)?;
+        collect(parse(text).map_err(|e| e.under(name)), errors)
     }
 
     fn required_str(self, name: &str, errors: &mut Vec<FieldError>) -> Option<&'a str> {
