@@ -30,11 +30,14 @@ use crate::errors::{FieldError, ValidationError};
 /// Objects with more keys than this check duplicates with a hash set instead of a scan.
 const SCAN_LIMIT: usize = 16;
 
-/// Reads payment attributes from a `serde_json` deserializer (see the [module
-/// documentation](self)).
+/// Reads payment attributes from a `serde_json` deserializer, checking them and writing their
+/// compact text in one pass, with no `Value` tree in between; the text is byte for byte what
+/// [`PaymentAttributes::parse`] keeps for the same value.
 ///
-/// Its value is the attributes, or the payment rules they break; a breach of the strict reading
-/// is the deserializer's error instead.
+/// Its value is the attributes, or the payment rules they break (amount, currency, dates, scheme
+/// limits), as `parse` reports them. A breach of the strict reading is the deserializer's error
+/// instead, with its position: a duplicate key, a key starting with `$` or holding `.` or NUL,
+/// nesting beyond the limit, a number outside the signed 64-bit range.
 ///
 /// ```
 /// use serde::de::DeserializeSeed;

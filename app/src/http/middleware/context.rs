@@ -36,7 +36,7 @@ impl RequestContext {
     }
 
     /// The route template (`/v1/payments/{id}`), never the raw path, or
-    /// [`UNMATCHED_ROUTE`](crate::metrics::UNMATCHED_ROUTE).
+    /// [`UNMATCHED_ROUTE`].
     pub fn route(&self) -> &str {
         self.route.as_deref().unwrap_or(UNMATCHED_ROUTE)
     }

@@ -1,5 +1,6 @@
-//! The middleware around every route: [`edge::EdgeLayer`], one tower layer doing, in order,
-//! what the modules below define (see [`edge`] for the order and why it is one layer).
+//! The middleware around every request: [`edge::Edge`], one tower service wrapped around the
+//! whole router, doing in order what the modules below define (see [`edge`] for the order and
+//! why it is one service).
 
 pub mod body_limit;
 pub mod context;
