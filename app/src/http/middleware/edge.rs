@@ -1,5 +1,5 @@
 //! The edge: everything that happens to every request before and after its handler, as one
-//! tower layer with one boxed future per request.
+//! tower service with one boxed future per request.
 //!
 //! In order, outermost first (ARCHITECTURE.md explains why):
 //!
@@ -12,7 +12,7 @@
 //! 3. the request timeout ([`super::timeout`]), bounding the rest, time queued for a slot
 //!    included;
 //! 4. the body limit ([`super::body_limit`]): a body declared larger than `--max-body-bytes` is
-//!    413 at once; otherwise the limit goes to the body extractor;
+//!    413 at once; otherwise the body extractor counts what arrives against the same limit;
 //! 5. the concurrency limit, for the payment API only (routes under `/v1/`): health probes and
 //!    scrapes must still answer when the API is saturated, or an overloaded instance would be
 //!    restarted instead of relieved;
