@@ -70,27 +70,43 @@ impl MongoPaymentRepository {
     /// Idempotent. The repository already does this in the background; call it to know the
     /// indexes exist (in a deployment check or a test).
     pub async fn ensure_indexes(&self) -> Result<(), RepositoryError> {
-        self.bounded(indexes::create(&self.collection)).await
+        self.bounded(|this| async move { indexes::create(&this.collection).await })
+            .await
     }
 
-    /// Runs `operation` within the operation timeout. After a failure that means the server
-    /// went away (the driver could not reach it), the indexes are checked again on the next
-    /// call: a server restored from scratch (or SecantusDB, which keeps no secondary index across
-    /// restarts) lacks them. A server that is only slow keeps them: asking again would add an
-    /// index build to its load, which on SecantusDB stalled every write behind it for seconds.
-    async fn bounded<T>(
+    /// Runs `operation` (given a clone of this repository) within the operation timeout, as a
+    /// task of its own. After a failure that means the server went away (the driver could not
+    /// reach it), the indexes are checked again on the next call: a server restored from
+    /// scratch (or SecantusDB, which keeps no secondary index across restarts) lacks them. A
+    /// server that is only slow keeps them: asking again would add an index build to its load,
+    /// which on SecantusDB stalled every write behind it for seconds.
+    ///
+    /// The operation runs to its end even when the caller stops waiting (the timeout here, or a
+    /// client that hung up and so dropped its request): a driver operation dropped halfway
+    /// leaves its pooled connection mid-command, and after 64 clients hung up at once the pool
+    /// answered nothing for about 20 seconds (docs/benchmarks/README.md). The driver's own
+    /// server-selection and connection timeouts still end an operation on a server that is gone.
+    async fn bounded<T, F>(
         &self,
-        operation: impl Future<Output = Result<T, RepositoryError>>,
-    ) -> Result<T, RepositoryError> {
+        operation: impl FnOnce(MongoPaymentRepository) -> F,
+    ) -> Result<T, RepositoryError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, RepositoryError>> + Send + 'static,
+    {
         self.indexes
             .request(&self.collection, self.operation_timeout);
-        match tokio::time::timeout(self.operation_timeout, operation).await {
-            Ok(result) => {
+        let task = tokio::spawn(operation(self.clone()));
+        match tokio::time::timeout(self.operation_timeout, task).await {
+            Ok(Ok(result)) => {
                 if matches!(result, Err(RepositoryError::Unavailable(_))) {
                     self.indexes.forget();
                 }
                 result
             }
+            Ok(Err(failed)) => Err(RepositoryError::Internal(format!(
+                "a MongoDB operation failed to complete: {failed}"
+            ))),
             Err(_) => Err(timed_out(self.operation_timeout)),
         }
     }
@@ -178,13 +194,14 @@ impl PaymentRepository for MongoPaymentRepository {
         let stored =
             PaymentDocument::from_payment(payment).map_err(|e| unconvertible(payment, &e))?;
         check_size(&stored.clone().into_new_document(DateTime::now()), payment)?;
-        self.bounded(async {
+        let id = payment.id();
+        self.bounded(move |this| async move {
             for _ in 0..MAX_ATTEMPTS {
                 let document = stored.clone().into_new_document(DateTime::now());
-                match self.collection.insert_one(document).await {
+                match this.collection.insert_one(document).await {
                     Ok(_) => return Ok(InsertOutcome::Inserted),
                     Err(error) if is_duplicate_key(&error) => {
-                        if let Some(existing) = self.find_payment(payment.id()).await? {
+                        if let Some(existing) = this.find_payment(id).await? {
                             return Ok(InsertOutcome::AlreadyExists(existing));
                         }
                         // Deleted between our insert and our read: the id is free again.
@@ -192,13 +209,14 @@ impl PaymentRepository for MongoPaymentRepository {
                     Err(error) => return Err(repository_error(&error)),
                 }
             }
-            Err(contended(payment.id()))
+            Err(contended(id))
         })
         .await
     }
 
     async fn find(&self, id: PaymentId) -> Result<Option<Payment>, RepositoryError> {
-        self.bounded(self.find_payment(id)).await
+        self.bounded(move |this| async move { this.find_payment(id).await })
+            .await
     }
 
     async fn update(
@@ -214,10 +232,10 @@ impl PaymentRepository for MongoPaymentRepository {
             replacement,
         )?;
         let id = replacement.id();
-        self.bounded(async {
+        self.bounded(move |this| async move {
             for _ in 0..MAX_ATTEMPTS {
                 let set = content.clone().into_content(DateTime::now());
-                let written = self
+                let written = this
                     .collection
                     .update_one(
                         doc! {ID: id_value(id), VERSION: expected.as_i64()},
@@ -228,7 +246,7 @@ impl PaymentRepository for MongoPaymentRepository {
                 if written.matched_count == 1 {
                     return Ok(WriteOutcome::Written);
                 }
-                if let Some(outcome) = self.explain_miss(id, expected).await? {
+                if let Some(outcome) = this.explain_miss(id, expected).await? {
                     return Ok(outcome);
                 }
             }
@@ -246,9 +264,9 @@ impl PaymentRepository for MongoPaymentRepository {
         if let Some(expected) = expected {
             filter.insert(VERSION, expected.as_i64());
         }
-        self.bounded(async {
+        self.bounded(move |this| async move {
             for _ in 0..MAX_ATTEMPTS {
-                let deleted = self
+                let deleted = this
                     .collection
                     .delete_one(filter.clone())
                     .await
@@ -259,7 +277,7 @@ impl PaymentRepository for MongoPaymentRepository {
                 let Some(expected) = expected else {
                     return Ok(WriteOutcome::NotFound);
                 };
-                if let Some(outcome) = self.explain_miss(id, expected).await? {
+                if let Some(outcome) = this.explain_miss(id, expected).await? {
                     return Ok(outcome);
                 }
             }
@@ -279,8 +297,8 @@ impl PaymentRepository for MongoPaymentRepository {
         let limit = query.page_size.get();
         // One more than a page, to know whether another page follows.
         let fetch = u32::try_from(limit + 1).unwrap_or(u32::MAX);
-        self.bounded(async {
-            let cursor = self
+        self.bounded(move |this| async move {
+            let cursor = this
                 .collection
                 .find(filter)
                 .sort(doc! {ID: 1})
@@ -304,8 +322,8 @@ impl PaymentRepository for MongoPaymentRepository {
     }
 
     async fn check_health(&self) -> Result<(), RepositoryError> {
-        self.bounded(async {
-            self.database
+        self.bounded(|this| async move {
+            this.database
                 .run_command(doc! {"ping": 1})
                 .await
                 .map(drop)
