@@ -85,7 +85,8 @@ impl MongoPaymentRepository {
     /// client that hung up and so dropped its request): a driver operation dropped halfway
     /// leaves its pooled connection mid-command, and after 64 clients hung up at once the pool
     /// answered nothing for about 20 seconds (docs/benchmarks/README.md). The driver's own
-    /// server-selection and connection timeouts still end an operation on a server that is gone.
+    /// server-selection and connection timeouts still end an operation on a server that is gone,
+    /// and at the latest it is dropped at [`BACKGROUND_LIMIT_FACTOR`] times the operation timeout.
     async fn bounded<T, F>(
         &self,
         operation: impl FnOnce(MongoPaymentRepository) -> F,
@@ -96,7 +97,17 @@ impl MongoPaymentRepository {
     {
         self.indexes
             .request(&self.collection, self.operation_timeout);
-        let task = tokio::spawn(operation(self.clone()));
+        // Left to run, an operation is still bounded, by a longer deadline: a database that hangs
+        // must not gather operations without end (its connections are lost by then anyway).
+        let limit = self
+            .operation_timeout
+            .saturating_mul(BACKGROUND_LIMIT_FACTOR);
+        let work = operation(self.clone());
+        let task = tokio::spawn(async move {
+            tokio::time::timeout(limit, work)
+                .await
+                .unwrap_or_else(|_| Err(timed_out(limit)))
+        });
         match tokio::time::timeout(self.operation_timeout, task).await {
             Ok(Ok(result)) => {
                 if matches!(result, Err(RepositoryError::Unavailable(_))) {
@@ -181,6 +192,9 @@ fn check_size(document: &Document, payment: &Payment) -> Result<(), RepositoryEr
         ))),
     }
 }
+
+/// How many operation timeouts an operation nobody waits for any more may still run.
+const BACKGROUND_LIMIT_FACTOR: u32 = 10;
 
 fn contended(id: PaymentId) -> RepositoryError {
     RepositoryError::Unavailable(format!(
