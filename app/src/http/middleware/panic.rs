@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::error::ApiError;
 
-/// The response for a request whose handler panicked (for `CatchPanicLayer::custom`).
+/// The response for a request whose handler panicked (the edge catches the panic).
 pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<&str>()
