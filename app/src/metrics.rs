@@ -108,14 +108,18 @@ impl Metrics {
 
     /// Records one answered request.
     pub fn record_request(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
+        self.request_handles(method, route, status).record(elapsed);
+    }
+
+    /// The counter and histogram of requests labelled (method, route, status).
+    fn request_handles(&self, method: &Method, route: &str, status: u16) -> RequestHandles {
         let code = StatusCode::from_u16(status);
         let status = code.as_ref().map_or("invalid", StatusCode::as_str);
         let labels = [method_label(method), route, status];
-        self.0.requests.with_label_values(&labels).inc();
-        self.0
-            .request_duration
-            .with_label_values(&labels)
-            .observe(elapsed.as_secs_f64());
+        RequestHandles {
+            count: self.0.requests.with_label_values(&labels),
+            duration: self.0.request_duration.with_label_values(&labels),
+        }
     }
 
     /// A recorder for requests to `routes` (templates) and to no route, which looks each
@@ -179,6 +183,13 @@ struct RequestHandles {
     duration: Histogram,
 }
 
+impl RequestHandles {
+    fn record(&self, elapsed: Duration) {
+        self.count.inc();
+        self.duration.observe(elapsed.as_secs_f64());
+    }
+}
+
 /// Records requests by route index (see [`Metrics::route_recorder`]).
 pub struct RouteRecorder {
     metrics: Metrics,
@@ -207,17 +218,12 @@ impl RouteRecorder {
         };
         let slot =
             (route * KNOWN_METHODS.len() + method_index) * CACHED_STATUSES.len() + status_index;
-        let handles = self.slots[slot].get_or_init(|| {
-            let code = StatusCode::from_u16(status);
-            let status = code.as_ref().map_or("invalid", StatusCode::as_str);
-            let labels = [method_label(method), &*self.routes[route], status];
-            RequestHandles {
-                count: self.metrics.0.requests.with_label_values(&labels),
-                duration: self.metrics.0.request_duration.with_label_values(&labels),
-            }
-        });
-        handles.count.inc();
-        handles.duration.observe(elapsed.as_secs_f64());
+        self.slots[slot]
+            .get_or_init(|| {
+                self.metrics
+                    .request_handles(method, &self.routes[route], status)
+            })
+            .record(elapsed);
     }
 }
 
