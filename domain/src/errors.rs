@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::models::{PaymentId, Version};
@@ -86,7 +87,8 @@ fn summary(errors: &[FieldError]) -> String {
 }
 
 /// A storage failure as reported through the repository port.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum RepositoryError {
     /// The storage could not be reached or timed out; the operation may be retried.
     #[error("storage unavailable: {0}")]
@@ -101,7 +103,8 @@ pub enum RepositoryError {
 }
 
 /// Why a payment could not be created.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum CreatePaymentError {
     /// A payment with this id already exists with other content.
     #[error("payment {id} already exists with different content")]
@@ -129,7 +132,8 @@ pub enum GetPaymentError {
 }
 
 /// Why a payment could not be updated.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum UpdatePaymentError {
     /// No payment has this id.
     #[error("payment {id} not found")]
@@ -165,7 +169,8 @@ pub enum UpdatePaymentError {
 }
 
 /// Why a payment could not be deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum DeletePaymentError {
     /// No payment has this id.
     #[error("payment {id} not found")]

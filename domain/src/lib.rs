@@ -80,11 +80,13 @@
 
 #![warn(missing_docs)]
 
+pub mod commands;
 pub mod errors;
 pub mod models;
 pub mod ports;
 pub mod service;
 
+pub use commands::*;
 pub use errors::*;
 pub use models::*;
 pub use ports::*;

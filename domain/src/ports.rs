@@ -49,7 +49,15 @@
 //! (`adapters::contract`, feature `contract-tests`) against itself: the suite turns every rule
 //! written on the methods below into a test.
 
+mod command_log;
+mod command_store;
+
 use async_trait::async_trait;
+
+pub use command_log::{CommandLog, LogError, LogPosition, LogRecord, LogSubscription};
+pub use command_store::CommandStore;
+#[cfg(feature = "mock")]
+pub use command_store::MockCommandStore;
 
 use crate::errors::RepositoryError;
 use crate::models::{ListQuery, Page, Payment, PaymentId, Version};

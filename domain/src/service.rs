@@ -7,7 +7,8 @@ use crate::errors::{
     UpdatePaymentError,
 };
 use crate::models::{
-    ListQuery, NewPayment, Page, Payment, PaymentId, PaymentUpdate, Version, VersionCheck,
+    CommandId, ListQuery, NewPayment, Page, Payment, PaymentId, PaymentUpdate, Version,
+    VersionCheck,
 };
 use crate::ports::{InsertOutcome, PaymentRepository, WriteOutcome};
 
@@ -42,18 +43,38 @@ impl PaymentService {
     /// Creates a payment at version 0. Creating again with the same id and the same content
     /// returns the stored payment (safe retry); with other content it is a conflict.
     pub async fn create(&self, new: NewPayment) -> Result<Created, CreatePaymentError> {
+        self.create_by(new, None).await
+    }
+
+    /// [`PaymentService::create`], the payment marked as written by `command` (`None` for a
+    /// synchronous write). A command delivered again after its payment was stored finds its own
+    /// mark and gets the answer of its first delivery.
+    pub(crate) async fn create_by(
+        &self,
+        new: NewPayment,
+        command: Option<CommandId>,
+    ) -> Result<Created, CreatePaymentError> {
         let id = new.id.unwrap_or_else(PaymentId::generate);
         let payment = Payment::new(
             id,
             Version::INITIAL,
             new.content.organisation_id,
             new.content.attributes.clone(),
-        );
+        )
+        .written_by(command);
         match self.repository.insert(&payment).await? {
             InsertOutcome::Inserted => Ok(Created {
                 payment,
                 newly_created: true,
             }),
+            InsertOutcome::AlreadyExists(existing)
+                if command.is_some() && existing.last_command() == command =>
+            {
+                Ok(Created {
+                    payment,
+                    newly_created: true,
+                })
+            }
             InsertOutcome::AlreadyExists(existing) if existing.has_content(&new.content) => {
                 Ok(Created {
                     payment: existing,
@@ -75,6 +96,17 @@ impl PaymentService {
     /// Replaces a payment's owner and attributes if the client's version checks hold; the
     /// version goes up by one.
     pub async fn update(&self, update: PaymentUpdate) -> Result<Payment, UpdatePaymentError> {
+        self.update_by(update, None).await
+    }
+
+    /// [`PaymentService::update`], the new version marked as written by `command` (`None` for a
+    /// synchronous write). A command delivered again after its update was stored finds the
+    /// stored version marked with its id and gets the answer of its first delivery.
+    pub(crate) async fn update_by(
+        &self,
+        update: PaymentUpdate,
+        command: Option<CommandId>,
+    ) -> Result<Payment, UpdatePaymentError> {
         let id = update.id;
         let expected = match update.check {
             VersionCheck::Document(version) | VersionCheck::IfMatch(version) => version,
@@ -98,11 +130,21 @@ impl PaymentService {
             next,
             update.content.organisation_id,
             update.content.attributes,
-        );
+        )
+        .written_by(command);
         match self.repository.update(&replacement, expected).await? {
             WriteOutcome::Written => Ok(replacement),
             WriteOutcome::NotFound => Err(UpdatePaymentError::NotFound { id }),
-            WriteOutcome::VersionConflict { actual } => Err(version_mismatch(update.check, actual)),
+            WriteOutcome::VersionConflict { actual } => {
+                if command.is_some() {
+                    if let Some(stored) = self.repository.find(id).await? {
+                        if stored.last_command() == command {
+                            return Ok(stored);
+                        }
+                    }
+                }
+                Err(version_mismatch(update.check, actual))
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::FieldError;
@@ -11,7 +12,10 @@ use crate::errors::FieldError;
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+        )]
+        #[serde(transparent)]
         pub struct $name(Uuid);
 
         impl $name {
@@ -61,6 +65,19 @@ uuid_id!(
     OrganisationId,
     "an organisation id"
 );
+
+uuid_id!(
+    /// The identity of one asynchronous write (a command in the log). UUIDv7, so time-ordered.
+    CommandId,
+    "a command id"
+);
+
+impl CommandId {
+    /// A fresh time-ordered (UUIDv7) command id.
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
 
 impl PaymentId {
     /// The lowest id (the nil UUID): every other id sorts after it.

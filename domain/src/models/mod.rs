@@ -14,7 +14,7 @@ pub use attributes::{
     key_problem, number_in_range, PaymentAttributes, DATE_FIELDS, MAX_ATTRIBUTES_DEPTH,
 };
 pub use date::is_calendar_date;
-pub use ids::{OrganisationId, PaymentId};
+pub use ids::{CommandId, OrganisationId, PaymentId};
 pub use list::{ListQuery, Page, PageSize};
 pub use payment::{NewPayment, Payment, PaymentContent, PaymentUpdate, VersionCheck, PAYMENT_TYPE};
 pub use reader::AttributesSeed;

@@ -1,6 +1,6 @@
 //! The payment aggregate.
 
-use crate::models::{OrganisationId, PaymentAttributes, PaymentId, Version};
+use crate::models::{CommandId, OrganisationId, PaymentAttributes, PaymentId, Version};
 
 /// The resource type every payment carries on the wire.
 pub const PAYMENT_TYPE: &str = "payments";
@@ -12,6 +12,7 @@ pub struct Payment {
     version: Version,
     organisation_id: OrganisationId,
     attributes: PaymentAttributes,
+    last_command: Option<CommandId>,
 }
 
 impl Payment {
@@ -27,7 +28,22 @@ impl Payment {
             version,
             organisation_id,
             attributes,
+            last_command: None,
         }
+    }
+
+    /// The same payment, marked as written by the asynchronous write `command`.
+    pub fn written_by(mut self, command: Option<CommandId>) -> Self {
+        self.last_command = command;
+        self
+    }
+
+    /// The asynchronous write (command) that produced this version, `None` for a synchronous
+    /// write. Storage keeps it with the payment, so a command delivered again after a crash can
+    /// tell that its own effect is already stored (exactly-once effect over at-least-once
+    /// delivery).
+    pub fn last_command(&self) -> Option<CommandId> {
+        self.last_command
     }
 
     /// The identity.
@@ -91,6 +107,15 @@ pub enum VersionCheck {
 }
 
 impl VersionCheck {
+    /// The document version and the `If-Match` version, each when given.
+    pub fn parts(self) -> (Option<Version>, Option<Version>) {
+        match self {
+            Self::Document(document) => (Some(document), None),
+            Self::IfMatch(if_match) => (None, Some(if_match)),
+            Self::Both { document, if_match } => (Some(document), Some(if_match)),
+        }
+    }
+
     /// Combines the optional document version and `If-Match`; `None` when neither is given.
     pub fn from_parts(document: Option<Version>, if_match: Option<Version>) -> Option<Self> {
         match (document, if_match) {

@@ -2,12 +2,31 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::errors::FieldError;
 
 /// A payment's version: 0 when created, +1 on every update. Bounded by `i64::MAX` so every
 /// storage backend (BSON has only signed integers) holds it exactly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(try_from = "u64", into = "u64")]
 pub struct Version(u64);
+
+impl TryFrom<u64> for Version {
+    type Error = String;
+
+    fn try_from(value: u64) -> Result<Self, Self::Error> {
+        Self::new(value).map_err(|e| e.message)
+    }
+}
+
+impl From<Version> for u64 {
+    fn from(version: Version) -> u64 {
+        version.0
+    }
+}
 
 impl Version {
     /// The version of a newly created payment.

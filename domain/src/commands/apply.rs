@@ -1,0 +1,195 @@
+//! The use case that applies a command: the synchronous use cases, run once in effect.
+
+use std::sync::Arc;
+
+use crate::commands::{
+    CommandBody, CommandError, CommandOutcome, CommandRecord, CommandStatus, PaymentCommand,
+    Timestamp,
+};
+use crate::errors::{
+    CreatePaymentError, DeletePaymentError, GetPaymentError, RepositoryError, UpdatePaymentError,
+};
+use crate::models::{CommandId, NewPayment, PaymentUpdate, Version};
+use crate::ports::CommandStore;
+use crate::service::PaymentService;
+
+/// How often a delete tries again when a concurrent writer changed its payment between the read
+/// and the delete.
+const DELETE_ATTEMPTS: usize = 5;
+
+/// Applies commands and keeps their records. Cheap to clone.
+///
+/// **Exactly once in effect over at-least-once delivery.** A command is applied by the same
+/// [`PaymentService`] calls as a synchronous write, its payment marked with the command id
+/// ([`crate::Payment::last_command`]); then its outcome is stored, first outcome winning. A
+/// command delivered again (after a crash or a rebalance, before its log position was
+/// committed) cannot write twice — creates are idempotent by id, updates and deletes are
+/// compare-and-swap on the version — and finds its own mark, so it records the outcome of its
+/// first application, never a different one.
+#[derive(Clone)]
+pub struct CommandService {
+    payments: PaymentService,
+    store: Arc<dyn CommandStore>,
+}
+
+impl std::fmt::Debug for CommandService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandService").finish_non_exhaustive()
+    }
+}
+
+impl CommandService {
+    /// Commands applied to `payments`, their records kept in `store`.
+    pub fn new(payments: PaymentService, store: Arc<dyn CommandStore>) -> Self {
+        Self { payments, store }
+    }
+
+    /// The payments use cases commands are applied with.
+    pub fn payments(&self) -> &PaymentService {
+        &self.payments
+    }
+
+    /// Records commands that are in the log and not applied yet.
+    pub async fn record_accepted(&self, records: &[CommandRecord]) -> Result<(), RepositoryError> {
+        self.store.record_accepted(records).await
+    }
+
+    /// The record of a command.
+    pub async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
+        self.store.find(id).await
+    }
+
+    /// Applies `command` and stores its outcome; returns the stored record (the first outcome
+    /// recorded for this id, should the command have been applied before).
+    ///
+    /// A storage failure that may pass (`Unavailable`) or that may be a fault of the moment
+    /// (`Internal`) is returned as `Err` with nothing recorded: the caller tries the same
+    /// command again, and may give up on an `Internal` one with [`CommandService::reject`].
+    pub async fn apply(&self, command: &PaymentCommand) -> Result<CommandRecord, RepositoryError> {
+        let outcome = match &command.body {
+            CommandBody::Create { content } => {
+                let new = NewPayment {
+                    id: Some(command.payment_id),
+                    content: content.clone(),
+                };
+                match self.payments.create_by(new, Some(command.id)).await {
+                    Ok(created) if created.newly_created => CommandOutcome::Created {
+                        version: created.payment.version(),
+                    },
+                    Ok(created) => CommandOutcome::AlreadyCreated {
+                        version: created.payment.version(),
+                    },
+                    Err(CreatePaymentError::Storage(storage)) => final_storage(storage)
+                        .map(|e| CommandOutcome::Refused(CommandError::Create(e.into())))?,
+                    Err(refused) => CommandOutcome::Refused(CommandError::Create(refused)),
+                }
+            }
+            CommandBody::Update { content, check } => {
+                let update = PaymentUpdate {
+                    id: command.payment_id,
+                    content: content.clone(),
+                    check: *check,
+                };
+                match self.payments.update_by(update, Some(command.id)).await {
+                    Ok(payment) => CommandOutcome::Updated {
+                        version: payment.version(),
+                    },
+                    Err(UpdatePaymentError::Storage(storage)) => final_storage(storage)
+                        .map(|e| CommandOutcome::Refused(CommandError::Update(e.into())))?,
+                    Err(refused) => CommandOutcome::Refused(CommandError::Update(refused)),
+                }
+            }
+            CommandBody::Delete { expected } => self.delete(command, *expected).await?,
+        };
+        self.finish(command.accepted_record(), outcome).await
+    }
+
+    /// Records `record` as rejected with an internal error (a command that cannot be decoded or
+    /// keeps failing); returns the stored record.
+    pub async fn reject(
+        &self,
+        record: CommandRecord,
+        reason: String,
+    ) -> Result<CommandRecord, RepositoryError> {
+        let error = RepositoryError::Internal(reason);
+        let refused = match record.action {
+            crate::CommandAction::Create => CommandError::Create(error.into()),
+            crate::CommandAction::Update => CommandError::Update(error.into()),
+            crate::CommandAction::Delete => CommandError::Delete(error.into()),
+        };
+        self.finish(record, CommandOutcome::Refused(refused)).await
+    }
+
+    async fn finish(
+        &self,
+        record: CommandRecord,
+        outcome: CommandOutcome,
+    ) -> Result<CommandRecord, RepositoryError> {
+        self.store
+            .record_finished(&record.finished(outcome, Timestamp::now()))
+            .await
+    }
+
+    /// A delete in three steps, so a second delivery can tell "removed by me" from "never
+    /// there": find the payment (absent: 404, as the synchronous API answers); mark the
+    /// command `Deleting`; delete at the version found.
+    async fn delete(
+        &self,
+        command: &PaymentCommand,
+        expected: Option<Version>,
+    ) -> Result<CommandOutcome, RepositoryError> {
+        let id = command.payment_id;
+        let refused = |e: DeletePaymentError| Ok(CommandOutcome::Refused(CommandError::Delete(e)));
+        let marked = matches!(
+            self.store.find(command.id).await?,
+            Some(CommandRecord {
+                status: CommandStatus::Deleting,
+                ..
+            })
+        );
+        for _ in 0..DELETE_ATTEMPTS {
+            let stored = match self.payments.get(id).await {
+                Ok(stored) => stored,
+                // Marked on an earlier delivery and gone now: this command removed it.
+                Err(GetPaymentError::NotFound { .. }) if marked => {
+                    return Ok(CommandOutcome::Deleted)
+                }
+                Err(GetPaymentError::NotFound { id }) => {
+                    return refused(DeletePaymentError::NotFound { id })
+                }
+                Err(GetPaymentError::Storage(storage)) => return Err(storage),
+            };
+            let actual = stored.version();
+            if let Some(expected) = expected.filter(|expected| *expected != actual) {
+                return refused(DeletePaymentError::VersionConflict { expected, actual });
+            }
+            if !marked {
+                self.store.mark_deleting(&command.accepted_record()).await?;
+            }
+            match self.payments.delete(id, Some(actual)).await {
+                Ok(()) => return Ok(CommandOutcome::Deleted),
+                // Written by someone else between the read and the delete: read again.
+                Err(
+                    DeletePaymentError::VersionConflict { .. }
+                    | DeletePaymentError::NotFound { .. },
+                ) => continue,
+                Err(DeletePaymentError::Storage(storage)) => {
+                    return final_storage(storage)
+                        .map(|e| CommandOutcome::Refused(CommandError::Delete(e.into())))
+                }
+            }
+        }
+        Err(RepositoryError::Unavailable(format!(
+            "payment {id} changed under {DELETE_ATTEMPTS} delete attempts in a row"
+        )))
+    }
+}
+
+/// A storage failure that is final for the command (too large) as `Ok`; one worth trying again
+/// (unavailable, internal) as `Err`.
+fn final_storage(error: RepositoryError) -> Result<RepositoryError, RepositoryError> {
+    match error {
+        RepositoryError::TooLarge(_) => Ok(error),
+        RepositoryError::Unavailable(_) | RepositoryError::Internal(_) => Err(error),
+    }
+}
