@@ -39,8 +39,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use domain::{
-    InsertOutcome, ListQuery, OrganisationId, PageSize, Payment, PaymentAttributes, PaymentId,
-    PaymentRepository, Version, WriteOutcome,
+    CommandId, InsertOutcome, ListQuery, OrganisationId, PageSize, Payment, PaymentAttributes,
+    PaymentId, PaymentRepository, Version, WriteOutcome,
 };
 use serde_json::{json, Value};
 
@@ -71,6 +71,7 @@ macro_rules! payment_repository_contract {
             concurrent_updates_at_same_version_have_exactly_one_winner,
             concurrent_inserts_of_same_id_store_exactly_one,
             health_check_succeeds_when_storage_answers,
+            the_command_that_wrote_a_version_is_kept_with_it,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -450,4 +451,23 @@ pub async fn concurrent_inserts_of_same_id_store_exactly_one(repo: Repo) {
 /// Case: a reachable storage reports healthy.
 pub async fn health_check_succeeds_when_storage_answers(repo: Repo) {
     repo.check_health().await.unwrap();
+}
+
+/// The command that wrote a version is stored with it, and replaced by the next write's.
+pub async fn the_command_that_wrote_a_version_is_kept_with_it(repo: Repo) {
+    let command = CommandId::generate();
+    let payment = sample_payment(new_organisation()).written_by(Some(command));
+    repo.insert(&payment).await.unwrap();
+    let stored = repo.find(payment.id()).await.unwrap().unwrap();
+    assert_eq!(stored.last_command(), Some(command));
+
+    let synchronous = next_of(&payment, payment.attributes().clone());
+    let written = repo.update(&synchronous, Version::INITIAL).await.unwrap();
+    assert_eq!(written, WriteOutcome::Written);
+    let stored = repo.find(payment.id()).await.unwrap().unwrap();
+    assert_eq!(
+        stored.last_command(),
+        None,
+        "a synchronous write clears the mark"
+    );
 }

@@ -121,6 +121,8 @@
 #![warn(missing_docs)]
 
 #[cfg(feature = "contract-tests")]
+pub mod command_store_contract;
+#[cfg(feature = "contract-tests")]
 pub mod contract;
 #[cfg(feature = "memory")]
 pub mod guide;
@@ -129,7 +131,9 @@ mod memory;
 #[cfg(feature = "mongo")]
 mod mongo;
 
+#[cfg(feature = "memory-log")]
+pub use memory::InMemoryCommandLog;
 #[cfg(feature = "memory")]
-pub use memory::InMemoryPaymentRepository;
+pub use memory::{InMemoryCommandStore, InMemoryPaymentRepository};
 #[cfg(feature = "mongo")]
-pub use mongo::{MongoConfig, MongoPaymentRepository, MongoSetupError};
+pub use mongo::{MongoCommandStore, MongoConfig, MongoPaymentRepository, MongoSetupError};

@@ -13,13 +13,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::{MongoConfig, MongoPaymentRepository};
+use adapters::{MongoCommandStore, MongoConfig, MongoPaymentRepository};
 use app::config::StorageKind;
 use app::Config;
 use async_trait::async_trait;
 use domain::{
-    InsertOutcome, ListQuery, Page, Payment, PaymentId, PaymentRepository, RepositoryError,
-    Version, WriteOutcome,
+    CommandId, CommandRecord, CommandStore, InsertOutcome, ListQuery, Page, Payment, PaymentId,
+    PaymentRepository, RepositoryError, Timestamp, Version, WriteOutcome,
 };
 use mongodb::bson::Document;
 use mongodb::{Client, Collection};
@@ -240,5 +240,50 @@ impl PaymentRepository for RepositoryOnTestDatabase {
 
     async fn check_health(&self) -> Result<(), RepositoryError> {
         self.repository.check_health().await
+    }
+}
+
+/// A fresh MongoDB command store on a database of its own, for the command store contract.
+pub async fn contract_command_store() -> Arc<dyn CommandStore> {
+    let database = TestDatabase::create().await;
+    let store = database
+        .repository()
+        .await
+        .command_store("payment_commands", Duration::from_secs(3600));
+    Arc::new(CommandStoreOnTestDatabase {
+        store,
+        _database: database,
+    })
+}
+
+/// A command store holding its test database, so the database is dropped after the store.
+struct CommandStoreOnTestDatabase {
+    store: MongoCommandStore,
+    _database: Arc<TestDatabase>,
+}
+
+#[async_trait]
+impl CommandStore for CommandStoreOnTestDatabase {
+    async fn record_accepted(&self, records: &[CommandRecord]) -> Result<(), RepositoryError> {
+        self.store.record_accepted(records).await
+    }
+
+    async fn mark_deleting(&self, record: &CommandRecord) -> Result<(), RepositoryError> {
+        self.store.mark_deleting(record).await
+    }
+
+    async fn record_finished(
+        &self,
+        record: &CommandRecord,
+    ) -> Result<CommandRecord, RepositoryError> {
+        self.store.record_finished(record).await
+    }
+
+    async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
+        self.store.find(id).await
+    }
+
+    async fn expire(&self, cutoff: Timestamp) -> Result<(), RepositoryError> {
+        self.store.expire(cutoff).await
     }
 }

@@ -4,6 +4,7 @@
 //! ```text
 //! { _id: "<payment uuid>", version: Int64, organisation_id: "<uuid>",
 //!   attributes: { ...the JSON attributes as a sub-document... },
+//!   last_command: "<command uuid>" | null,
 //!   created_at: Date, updated_at: Date }
 //! ```
 //!
@@ -13,7 +14,7 @@
 
 use std::fmt;
 
-use domain::{OrganisationId, Payment, PaymentAttributes, PaymentId, Version};
+use domain::{CommandId, OrganisationId, Payment, PaymentAttributes, PaymentId, Version};
 use mongodb::bson::{Bson, DateTime, Document};
 use serde_json::{Map, Number, Value};
 
@@ -25,6 +26,8 @@ pub(super) const VERSION: &str = "version";
 pub(super) const ORGANISATION_ID: &str = "organisation_id";
 /// The attributes sub-document.
 pub(super) const ATTRIBUTES: &str = "attributes";
+/// The id of the command that wrote this version (text), null for a synchronous write.
+pub(super) const LAST_COMMAND: &str = "last_command";
 /// When the payment was first stored (storage metadata, not part of the domain).
 pub(super) const CREATED_AT: &str = "created_at";
 /// When the payment was last written (storage metadata, not part of the domain).
@@ -71,6 +74,7 @@ pub(super) struct PaymentDocument {
     version: i64,
     organisation_id: String,
     attributes: Document,
+    last_command: Option<String>,
 }
 
 /// The `_id` value of a payment.
@@ -92,6 +96,7 @@ impl PaymentDocument {
             version: payment.version().as_i64(),
             organisation_id: payment.organisation_id().to_string(),
             attributes,
+            last_command: payment.last_command().map(|command| command.to_string()),
         })
     }
 
@@ -110,6 +115,10 @@ impl PaymentDocument {
         document.insert(VERSION, self.version);
         document.insert(ORGANISATION_ID, self.organisation_id);
         document.insert(ATTRIBUTES, self.attributes);
+        document.insert(
+            LAST_COMMAND,
+            self.last_command.map_or(Bson::Null, Bson::String),
+        );
         document.insert(UPDATED_AT, now);
         document
     }
@@ -139,11 +148,22 @@ impl PaymentDocument {
                 ))
             }
         };
+        let last_command = match document.remove(LAST_COMMAND) {
+            None | Some(Bson::Null) => None,
+            Some(Bson::String(command)) => Some(command),
+            other => {
+                return Err(invalid(
+                    LAST_COMMAND,
+                    unexpected("a string or null", other.as_ref()),
+                ))
+            }
+        };
         Ok(Self {
             id,
             version,
             organisation_id,
             attributes,
+            last_command,
         })
     }
 
@@ -161,7 +181,13 @@ impl PaymentDocument {
             fields.insert(key, item);
         }
         let attributes = PaymentAttributes::parse(fields).map_err(|e| invalid(ATTRIBUTES, e))?;
-        Ok(Payment::new(id, version, organisation_id, attributes))
+        let last_command = self
+            .last_command
+            .as_deref()
+            .map(CommandId::parse)
+            .transpose()
+            .map_err(|e| invalid(LAST_COMMAND, e))?;
+        Ok(Payment::new(id, version, organisation_id, attributes).written_by(last_command))
     }
 }
 

@@ -77,6 +77,7 @@ fn the_stored_document_has_the_documented_layout() {
             VERSION,
             ORGANISATION_ID,
             ATTRIBUTES,
+            LAST_COMMAND,
             UPDATED_AT,
             CREATED_AT
         ]

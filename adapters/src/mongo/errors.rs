@@ -42,6 +42,21 @@ pub(super) fn is_duplicate_key(error: &Error) -> bool {
     }
 }
 
+/// Whether an unordered `insert_many` failed only because some ids were taken (every other
+/// document was inserted).
+pub(super) fn is_only_duplicate_keys(error: &Error) -> bool {
+    match error.kind.as_ref() {
+        ErrorKind::InsertMany(failure) => {
+            failure.write_concern_error.is_none()
+                && failure
+                    .write_errors
+                    .as_ref()
+                    .is_some_and(|errors| errors.iter().all(|e| e.code == DUPLICATE_KEY))
+        }
+        _ => is_duplicate_key(error),
+    }
+}
+
 /// Whether `error` says the collection to create exists already (code 48, NamespaceExists).
 pub(super) fn is_namespace_exists(error: &Error) -> bool {
     matches!(error.kind.as_ref(), ErrorKind::Command(command) if command.code == NAMESPACE_EXISTS)

@@ -25,13 +25,29 @@ const CREATING: u8 = 1;
 /// Created, or given up on after a permanent error (logged); checked again after an outage.
 const SETTLED: u8 = 2;
 
-/// Whether the indexes still need creating; shared by a repository's clones.
-#[derive(Debug, Clone, Default)]
+/// Whether a collection's indexes still need creating; shared by a repository's clones.
+#[derive(Debug, Clone)]
 pub(super) struct Indexes {
     state: Arc<AtomicU8>,
+    models: Arc<[IndexModel]>,
 }
 
 impl Indexes {
+    /// The payments collection's indexes (see the module docs).
+    pub(super) fn payments() -> Self {
+        Self::of(vec![IndexModel::builder()
+            .keys(doc! {ORGANISATION_ID: 1, ID: 1})
+            .build()])
+    }
+
+    /// `models`, not created yet.
+    pub(super) fn of(models: Vec<IndexModel>) -> Self {
+        Self {
+            state: Arc::default(),
+            models: models.into(),
+        }
+    }
+
     /// Starts creating the indexes in the background unless they are settled or being created.
     /// Never waits: a request must not pay for an index build, nor hang on a database that is
     /// down (the attempt then fails and the next call tries again).
@@ -44,9 +60,10 @@ impl Indexes {
         {
             return;
         }
-        let (state, collection) = (self.state.clone(), collection.clone());
+        let (state, collection, models) =
+            (self.state.clone(), collection.clone(), self.models.clone());
         tokio::spawn(async move {
-            let outcome = tokio::time::timeout(limit, create_on_existing(&collection))
+            let outcome = tokio::time::timeout(limit, create_on_existing(&collection, &models))
                 .await
                 .unwrap_or_else(|_| Err(timed_out(limit)));
             let next = match outcome {
@@ -76,16 +93,22 @@ impl Indexes {
 }
 
 /// Creates the indexes if the collection exists; `false` when it does not exist (yet).
-async fn create_on_existing(collection: &Collection<Document>) -> Result<bool, RepositoryError> {
+async fn create_on_existing(
+    collection: &Collection<Document>,
+    models: &[IndexModel],
+) -> Result<bool, RepositoryError> {
     if !exists(collection).await? {
         return Ok(false);
     }
-    create_indexes(collection).await.map(|()| true)
+    create_indexes(collection, models).await.map(|()| true)
 }
 
 /// Creates the collection and its indexes if missing. Not for use beside concurrent writes to
 /// a collection that may not exist yet (see the module docs).
-pub(super) async fn create(collection: &Collection<Document>) -> Result<(), RepositoryError> {
+pub(super) async fn create(
+    collection: &Collection<Document>,
+    indexes: &Indexes,
+) -> Result<(), RepositoryError> {
     if !exists(collection).await? {
         let created = collection
             .client()
@@ -97,7 +120,7 @@ pub(super) async fn create(collection: &Collection<Document>) -> Result<(), Repo
             _ => {}
         }
     }
-    create_indexes(collection).await
+    create_indexes(collection, &indexes.models).await
 }
 
 async fn exists(collection: &Collection<Document>) -> Result<bool, RepositoryError> {
@@ -112,12 +135,12 @@ async fn exists(collection: &Collection<Document>) -> Result<bool, RepositoryErr
 }
 
 /// MongoDB's `createIndexes` is idempotent for an identical index.
-async fn create_indexes(collection: &Collection<Document>) -> Result<(), RepositoryError> {
-    let by_organisation = IndexModel::builder()
-        .keys(doc! {ORGANISATION_ID: 1, ID: 1})
-        .build();
+async fn create_indexes(
+    collection: &Collection<Document>,
+    models: &[IndexModel],
+) -> Result<(), RepositoryError> {
     collection
-        .create_index(by_organisation)
+        .create_indexes(models.to_vec())
         .await
         .map(drop)
         .map_err(|e| repository_error(&e))

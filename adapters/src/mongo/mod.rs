@@ -1,5 +1,6 @@
 //! [`MongoPaymentRepository`]: payments as documents in one MongoDB collection.
 
+mod commands;
 mod config;
 mod document;
 mod errors;
@@ -16,6 +17,7 @@ use futures_util::TryStreamExt;
 use mongodb::bson::{doc, DateTime, Document};
 use mongodb::{Collection, Database};
 
+pub use commands::MongoCommandStore;
 pub use config::{MongoConfig, MongoSetupError};
 use document::{id_value, PaymentDocument, ID, ORGANISATION_ID, VERSION};
 use errors::{is_duplicate_key, repository_error, timed_out};
@@ -57,7 +59,7 @@ impl MongoPaymentRepository {
             database,
             collection,
             operation_timeout: config.operation_timeout,
-            indexes: Indexes::default(),
+            indexes: Indexes::payments(),
         };
         repository
             .indexes
@@ -70,7 +72,7 @@ impl MongoPaymentRepository {
     /// Idempotent. The repository already does this in the background; call it to know the
     /// indexes exist (in a deployment check or a test).
     pub async fn ensure_indexes(&self) -> Result<(), RepositoryError> {
-        self.bounded(|this| async move { indexes::create(&this.collection).await })
+        self.bounded(|this| async move { indexes::create(&this.collection, &this.indexes).await })
             .await
     }
 

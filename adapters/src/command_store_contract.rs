@@ -1,0 +1,157 @@
+//! The command store contract suite: every [`CommandStore`] must pass it.
+//!
+//! Each case is a public async function taking a fresh, empty store; the
+//! [`command_store_contract!`](crate::command_store_contract) macro turns all of them into
+//! `#[tokio::test]`s for one backend, as `payment_repository_contract!` does for repositories.
+
+use std::sync::Arc;
+
+use domain::{
+    CommandAction, CommandError, CommandId, CommandOutcome, CommandRecord, CommandStatus,
+    CommandStore, OrganisationId, PaymentId, Timestamp, UpdatePaymentError, Version,
+};
+
+/// The store under test.
+pub type Store = Arc<dyn CommandStore>;
+
+/// Generates one `#[tokio::test]` per contract case; `$make` is a closure returning a future
+/// of a fresh, empty `Arc<dyn CommandStore>`.
+#[macro_export]
+macro_rules! command_store_contract {
+    ($make:expr) => {
+        $crate::command_store_contract!(@cases $make;
+            an_accepted_record_reads_back_accepted,
+            an_unknown_command_is_none,
+            accepting_again_never_changes_a_record,
+            the_first_finished_outcome_wins,
+            concurrent_finishers_all_get_the_one_stored_outcome,
+            a_command_finishes_without_having_been_recorded_accepted,
+            marking_a_delete_never_reopens_a_finished_record,
+        );
+    };
+    (@cases $make:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let make = $make;
+                $crate::command_store_contract::$case(make().await).await;
+            }
+        )+
+    };
+}
+
+/// An accepted update record with fresh ids.
+pub fn sample_record() -> CommandRecord {
+    CommandRecord {
+        id: CommandId::generate(),
+        action: CommandAction::Update,
+        payment_id: PaymentId::generate(),
+        organisation_id: OrganisationId::from_uuid(*PaymentId::generate().as_uuid()),
+        // Whole milliseconds: every store keeps those exactly.
+        accepted_at: Timestamp::now(),
+        status: CommandStatus::Accepted,
+    }
+}
+
+fn updated(version: u64) -> CommandOutcome {
+    CommandOutcome::Updated {
+        version: Version::new(version).expect("small versions are valid"),
+    }
+}
+
+fn conflict(expected: u64, actual: u64) -> CommandOutcome {
+    CommandOutcome::Refused(CommandError::Update(UpdatePaymentError::VersionConflict {
+        expected: Version::new(expected).expect("small versions are valid"),
+        actual: Version::new(actual).expect("small versions are valid"),
+    }))
+}
+
+fn finished(record: &CommandRecord, outcome: CommandOutcome) -> CommandRecord {
+    record.clone().finished(outcome, Timestamp::now())
+}
+
+/// `record_accepted` stores records that `find` returns as they were.
+pub async fn an_accepted_record_reads_back_accepted(store: Store) {
+    let (first, second) = (sample_record(), sample_record());
+    store
+        .record_accepted(&[first.clone(), second.clone()])
+        .await
+        .unwrap();
+    assert_eq!(store.find(first.id).await.unwrap(), Some(first));
+    assert_eq!(store.find(second.id).await.unwrap(), Some(second));
+}
+
+/// `find` of an id never recorded is `None`.
+pub async fn an_unknown_command_is_none(store: Store) {
+    assert_eq!(store.find(CommandId::generate()).await.unwrap(), None);
+}
+
+/// `record_accepted` of an id already stored (even finished) changes nothing.
+pub async fn accepting_again_never_changes_a_record(store: Store) {
+    let record = sample_record();
+    let done = finished(&record, updated(4));
+    store.record_finished(&done).await.unwrap();
+    store.record_accepted(&[record.clone()]).await.unwrap();
+    assert_eq!(store.find(record.id).await.unwrap(), Some(done));
+}
+
+/// A second `record_finished` returns the first outcome and stores nothing new.
+pub async fn the_first_finished_outcome_wins(store: Store) {
+    let record = sample_record();
+    store.record_accepted(&[record.clone()]).await.unwrap();
+    let first = finished(&record, updated(4));
+    assert_eq!(store.record_finished(&first).await.unwrap(), first);
+    let second = finished(&record, conflict(3, 4));
+    assert_eq!(store.record_finished(&second).await.unwrap(), first);
+    assert_eq!(store.find(record.id).await.unwrap(), Some(first));
+}
+
+/// Concurrent `record_finished` calls with different outcomes all return the one stored.
+pub async fn concurrent_finishers_all_get_the_one_stored_outcome(store: Store) {
+    let record = sample_record();
+    store.record_accepted(&[record.clone()]).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|n| {
+            let (store, attempt) = (store.clone(), finished(&record, updated(n + 1)));
+            tokio::spawn(async move { store.record_finished(&attempt).await.unwrap() })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    let stored = store.find(record.id).await.unwrap().unwrap();
+    assert!(stored.outcome().is_some());
+    assert!(
+        answers.iter().all(|answer| *answer == stored),
+        "{answers:?}"
+    );
+}
+
+/// A command whose accepted record was never written still finishes.
+pub async fn a_command_finishes_without_having_been_recorded_accepted(store: Store) {
+    let record = finished(&sample_record(), updated(1));
+    assert_eq!(store.record_finished(&record).await.unwrap(), record);
+    assert_eq!(store.find(record.id).await.unwrap(), Some(record));
+}
+
+/// `mark_deleting` turns an accepted or unknown record into `Deleting`, a finished one never.
+pub async fn marking_a_delete_never_reopens_a_finished_record(store: Store) {
+    let mut accepted = sample_record();
+    accepted.action = CommandAction::Delete;
+    store.record_accepted(&[accepted.clone()]).await.unwrap();
+    store.mark_deleting(&accepted).await.unwrap();
+    let read = store.find(accepted.id).await.unwrap().unwrap();
+    assert_eq!(read.status, CommandStatus::Deleting);
+
+    let mut unknown = sample_record();
+    unknown.action = CommandAction::Delete;
+    store.mark_deleting(&unknown).await.unwrap();
+    let read = store.find(unknown.id).await.unwrap().unwrap();
+    assert_eq!(read.status, CommandStatus::Deleting);
+
+    let done = finished(&accepted, CommandOutcome::Deleted);
+    store.record_finished(&done).await.unwrap();
+    store.mark_deleting(&accepted).await.unwrap();
+    assert_eq!(store.find(accepted.id).await.unwrap(), Some(done));
+}
