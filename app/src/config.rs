@@ -14,6 +14,36 @@ pub enum StorageKind {
     Mongo,
 }
 
+/// How payment writes are carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WriteMode {
+    /// Written to storage before the answer (201/200/204).
+    Sync,
+    /// Published to the command log and answered 202 Accepted; a worker applies them in order
+    /// per organisation.
+    Async,
+}
+
+/// Which command log carries asynchronous writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BrokerKind {
+    /// In process memory: no setup, lost on exit; needs `--role all`.
+    Memory,
+    /// Kafka (see the `--kafka-*` options).
+    Kafka,
+}
+
+/// What this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// The HTTP API and, with the asynchronous write mode, a worker.
+    All,
+    /// The HTTP API only.
+    Api,
+    /// A worker only: applies commands from the log (plus `/health/*` and `/metrics`).
+    Worker,
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -34,6 +64,92 @@ pub struct Config {
     /// Storage backend.
     #[arg(long, env = "PAYMENT_SERVER_STORAGE", value_enum, default_value_t = StorageKind::Memory)]
     pub storage: StorageKind,
+
+    /// How writes are carried out: `sync` writes to storage before answering; `async` publishes
+    /// a command to the broker and answers 202 Accepted.
+    #[arg(long, env = "PAYMENT_SERVER_WRITE_MODE", value_enum, default_value_t = WriteMode::Sync)]
+    pub write_mode: WriteMode,
+
+    /// What this process runs: the API and a worker (`all`), the API only, or a worker only.
+    #[arg(long, env = "PAYMENT_SERVER_ROLE", value_enum, default_value_t = Role::All)]
+    pub role: Role,
+
+    /// The command log for asynchronous writes.
+    #[arg(long, env = "PAYMENT_SERVER_BROKER", value_enum, default_value_t = BrokerKind::Memory)]
+    pub broker: BrokerKind,
+
+    /// Longest wait for the broker to acknowledge a command, in milliseconds; 503
+    /// `broker_unavailable` after.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_BROKER_TIMEOUT_MS",
+        default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub broker_timeout_ms: u64,
+
+    /// How long command outcomes are kept, in hours (MongoDB: a TTL index).
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_COMMAND_RETENTION_HOURS",
+        default_value_t = 168,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub command_retention_hours: u64,
+
+    /// Kafka bootstrap servers (with --broker kafka).
+    #[arg(
+        long,
+        env = "KAFKA_BOOTSTRAP_SERVERS",
+        default_value = "127.0.0.1:9092"
+    )]
+    pub kafka_brokers: String,
+
+    /// Kafka topic of the commands.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_KAFKA_TOPIC",
+        default_value = "payment-commands"
+    )]
+    pub kafka_topic: String,
+
+    /// Partitions of the command topic, used when the server creates it. Never change it on a
+    /// live topic: keys would move to other partitions and lose their order.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_KAFKA_PARTITIONS",
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub kafka_partitions: u32,
+
+    /// Kafka consumer group of the workers.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_KAFKA_GROUP",
+        default_value = "payment-workers"
+    )]
+    pub kafka_group: String,
+
+    /// Kafka producer linger, in milliseconds (0 sends at once; batching pays on a real cluster).
+    #[arg(long, env = "PAYMENT_SERVER_KAFKA_LINGER_MS", default_value_t = 0)]
+    pub kafka_linger_ms: u64,
+
+    /// Kafka consumer session timeout, in milliseconds: how soon a dead worker's partitions move.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_KAFKA_SESSION_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub kafka_session_timeout_ms: u64,
+
+    /// MongoDB collection of the command outcomes.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_COMMANDS_COLLECTION",
+        default_value = "payment_commands"
+    )]
+    pub mongo_commands_collection: String,
 
     /// Public base URL prefixed to response links (e.g. https://api.example.com); links are
     /// path-absolute when unset.
@@ -166,6 +282,39 @@ impl Config {
     /// `--request-timeout-ms` as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// `--broker-timeout-ms` as a duration.
+    pub fn broker_timeout(&self) -> Duration {
+        Duration::from_millis(self.broker_timeout_ms)
+    }
+
+    /// `--command-retention-hours` as a duration.
+    pub fn command_retention(&self) -> Duration {
+        Duration::from_secs(self.command_retention_hours.saturating_mul(3600))
+    }
+
+    /// Whether this process runs a worker.
+    pub fn runs_worker(&self) -> bool {
+        match self.role {
+            Role::Worker => true,
+            Role::All => self.write_mode == WriteMode::Async,
+            Role::Api => false,
+        }
+    }
+
+    /// A combination that can never work, explained.
+    pub fn check(&self) -> Result<(), String> {
+        if self.broker == BrokerKind::Memory && self.role != Role::All {
+            return Err(format!(
+                "--broker memory keeps commands inside one process: it needs --role all, not --role {}",
+                match self.role {
+                    Role::Api => "api",
+                    _ => "worker",
+                }
+            ));
+        }
+        Ok(())
     }
 
     /// `--shutdown-grace-ms` as a duration.

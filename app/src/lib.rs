@@ -1,8 +1,10 @@
-//! The payment server: the axum inbound adapter and the wiring of the binary.
+//! The payment server: the inbound adapters (HTTP, the worker) and the wiring of the binary.
 //!
-//! [`build_app`] assembles everything the binary serves from a [`Config`], so tests boot exactly
-//! the production wiring on port 0.
+//! [`compose::compose`] assembles everything the binary runs from a [`Config`], so tests boot
+//! exactly the production wiring on port 0.
 
+pub mod commands;
+pub mod compose;
 pub mod config;
 pub mod healthcheck;
 pub mod http;
@@ -10,6 +12,7 @@ pub mod metrics;
 pub mod storage;
 pub mod storage_metrics;
 pub mod telemetry;
+pub mod worker;
 
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;
@@ -31,6 +34,9 @@ use storage_metrics::MeteredRepository;
 /// Why the server could not start.
 #[derive(Debug, Error)]
 pub enum StartupError {
+    /// The configuration asks for something that can never work.
+    #[error("configuration: {0}")]
+    Config(String),
     /// The storage backend could not be set up.
     #[error("storage: {0}")]
     Storage(String),
@@ -50,10 +56,10 @@ pub enum StartupError {
     Serve(#[from] std::io::Error),
 }
 
-/// The complete application router for `config`, storage included.
+/// The complete HTTP service for `config`, storage included (without the worker: see
+/// [`compose::compose`] for everything a process runs).
 pub async fn build_app(config: &Config) -> Result<App, StartupError> {
-    let repository = storage::build_repository(config).await?;
-    build_app_with_repository(config, repository)
+    Ok(compose::compose(config).await?.http)
 }
 
 /// The application router for `config` over `repository` instead of the configured backend
@@ -67,6 +73,7 @@ pub fn build_app_with_repository(
     let limits = http_limits(config);
     let state = AppState {
         service: PaymentService::new(repository),
+        writes: None,
         links: Links::new(config.public_base_url.as_deref()),
         metrics,
         max_body_bytes: MaxBodyBytes(limits.max_body_bytes),

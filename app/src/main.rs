@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use app::{bind, build_app, healthcheck, serve_with_grace, telemetry, Config};
+use app::{bind, compose, healthcheck, telemetry, Config};
 use clap::Parser;
 
 // Requests allocate many small short-lived values (the parsed document, the response) beside
@@ -34,11 +34,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), app::StartupError> {
-    let app = build_app(&config).await?;
+    let composed = compose::compose(&config).await?;
     let listener = bind(&config).await?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, storage = ?config.storage, "payment-server listening");
-    serve_with_grace(listener, app, shutdown_signal(), config.shutdown_grace()).await?;
+    tracing::info!(%address, storage = ?config.storage, write_mode = ?config.write_mode,
+        role = ?config.role, broker = ?config.broker, "payment-server listening");
+    composed
+        .serve(listener, shutdown_signal(), config.shutdown_grace())
+        .await?;
     tracing::info!("payment-server stopped");
     Ok(())
 }

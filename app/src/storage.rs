@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::{InMemoryPaymentRepository, MongoConfig, MongoPaymentRepository};
-use domain::PaymentRepository;
+use adapters::{
+    InMemoryCommandStore, InMemoryPaymentRepository, MongoConfig, MongoPaymentRepository,
+};
+use domain::{CommandStore, PaymentRepository};
 
 use crate::config::{Config, StorageKind};
 use crate::StartupError;
@@ -21,6 +23,37 @@ pub async fn build_repository(config: &Config) -> Result<Arc<dyn PaymentReposito
             .await
             .map(|repository| Arc::new(repository) as Arc<dyn PaymentRepository>)
             .map_err(|e| StartupError::Storage(e.to_string())),
+    }
+}
+
+/// The payments repository and the command store of one backend.
+pub struct Storage {
+    /// Payments.
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Command records (asynchronous writes).
+    pub commands: Arc<dyn CommandStore>,
+}
+
+/// The repository and command store for `config.storage`, on one connection pool.
+pub async fn build_storage(config: &Config) -> Result<Storage, StartupError> {
+    match config.storage {
+        StorageKind::Memory => Ok(Storage {
+            payments: Arc::new(InMemoryPaymentRepository::new()),
+            commands: Arc::new(InMemoryCommandStore::new(config.command_retention())),
+        }),
+        StorageKind::Mongo => {
+            let repository = MongoPaymentRepository::open(&mongo_config(config))
+                .await
+                .map_err(|e| StartupError::Storage(e.to_string()))?;
+            let commands = repository.command_store(
+                &config.mongo_commands_collection,
+                config.command_retention(),
+            );
+            Ok(Storage {
+                payments: Arc::new(repository),
+                commands: Arc::new(commands),
+            })
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 pub mod access;
 pub mod sink;
-mod timestamp;
+pub(crate) mod timestamp;
 
 use std::fmt;
 use std::io::IsTerminal;

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::config::StorageKind;
+use app::config::{StorageKind, WriteMode};
 use app::Config;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
@@ -80,27 +80,62 @@ impl TestApp {
     /// Boots the server exactly as `config` says (its listen port is replaced by a free one).
     pub async fn spawn_config(mut config: Config) -> TestApp {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        let router = app::build_app(&config).await.expect("the app builds");
-        let mut app = Self::spawn_router(router).await;
+        let composed = app::compose::compose(&config)
+            .await
+            .expect("the app builds");
+        let mut app = Self::spawn_composed(composed).await;
+        if config.write_mode == WriteMode::Async {
+            app.client = waiting_client();
+        }
         app.config = Some(config);
         app
     }
 
+    /// Boots the server on `backend` in the asynchronous write mode (in-memory broker, API and
+    /// worker in this process). Its client asks every write to wait for its outcome
+    /// (`Prefer: wait`), so the answers are the synchronous API's: the black-box suite runs
+    /// unchanged on it and so proves that both modes answer alike.
+    pub async fn spawn_async(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |config| config.write_mode = WriteMode::Async).await
+    }
+
     /// Serves `router` (e.g. the real router over a test repository) on a free loopback port.
     pub async fn spawn_router(router: app::App) -> TestApp {
+        Self::spawn_serving(|listener, signal| async move {
+            app::serve(listener, router, signal)
+                .await
+                .expect("the server runs");
+        })
+        .await
+    }
+
+    /// Runs everything `composed` holds (HTTP, and the worker when there is one) on a free
+    /// loopback port.
+    pub async fn spawn_composed(composed: app::compose::Composed) -> TestApp {
+        Self::spawn_serving(|listener, signal| async move {
+            composed
+                .serve(listener, signal, Duration::from_secs(3600))
+                .await
+                .expect("the server runs");
+        })
+        .await
+    }
+
+    async fn spawn_serving<F>(
+        serve: impl FnOnce(TcpListener, std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
+    ) -> TestApp
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("a free port");
         let address = listener.local_addr().expect("a bound address");
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let signal = async {
-                let _ = stopped.await;
-            };
-            app::serve(listener, router, signal)
-                .await
-                .expect("the server runs");
+        let signal = Box::pin(async {
+            let _ = stopped.await;
         });
+        let task = tokio::spawn(serve(listener, signal));
         TestApp {
             base_url: format!("http://{address}"),
             address,
@@ -167,6 +202,24 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers")
+    }
+
+    /// Stops asking writes to wait (`Prefer: wait`): asynchronous writes answer 202.
+    pub fn without_waiting(mut self) -> TestApp {
+        self.client = reqwest::Client::new();
+        self
+    }
+
+    /// Reads the command status at `location` until it is finished; its `data`.
+    pub async fn finished_command(&self, location: &str) -> Value {
+        let path = location.to_owned();
+        eventually("the command finishes", Duration::from_secs(20), || async {
+            let reply = self.get(&path).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            let data = reply.body["data"].clone();
+            (data["status"] != "accepted").then_some(data)
+        })
+        .await
     }
 
     /// Creates a payment for `organisation_id` and returns its JSON resource (`data`).
@@ -286,8 +339,21 @@ pub fn payment_document(organisation_id: &str, amount: &str) -> Value {
     })
 }
 
-/// Generates one `#[tokio::test]` per listed async test function and per backend (modules
-/// `memory` and `mongo`); each function takes the [`TestApp`] to test. On MongoDB each test gets
+/// A client whose every request asks to wait for the outcome of an asynchronous write.
+pub fn waiting_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "prefer",
+        reqwest::header::HeaderValue::from_static("wait=8"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client with default headers")
+}
+
+/// Generates one `#[tokio::test]` per listed async test function and per backend and write mode
+/// (modules `memory`, `mongo`, `memory_async` and `mongo_async`); each function takes the [`TestApp`] to test. On MongoDB each test gets
 /// a database of its own (see [`mongo`]).
 #[macro_export]
 macro_rules! backend_tests {
@@ -308,6 +374,29 @@ macro_rules! backend_tests {
                     let database = $crate::mongo::TestDatabase::create().await;
                     super::$case($crate::TestApp::spawn($crate::Backend::Mongo(database)).await)
                         .await;
+                }
+            )+
+        }
+
+        mod memory_async {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::TestApp::spawn_async($crate::Backend::Memory).await)
+                        .await;
+                }
+            )+
+        }
+
+        mod mongo_async {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let database = $crate::mongo::TestDatabase::create().await;
+                    super::$case(
+                        $crate::TestApp::spawn_async($crate::Backend::Mongo(database)).await,
+                    )
+                    .await;
                 }
             )+
         }

@@ -182,8 +182,10 @@ async fn bodies_in_codings_the_server_does_not_decode_are_refused(app: TestApp) 
             .await
             .assert_error(status, code);
     }
-    let identity =
-        format!("{head}Content-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}");
+    // `Prefer: wait` makes the asynchronous write mode answer as the synchronous one does.
+    let identity = format!(
+        "{head}Prefer: wait=8\r\nContent-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}"
+    );
 
     let reply = app.send_raw_http(identity.as_bytes()).await;
 

@@ -27,6 +27,7 @@ async fn the_document_is_openapi_3_1_listing_the_apis_routes(app: TestApp) {
         ("get", "/health/ready"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),
+        ("get", "/v1/payment-commands/{id}"),
         ("get", "/v1/payment/{id}"),
         ("get", "/v1/payments"),
         ("get", "/v1/payments/{id}"),

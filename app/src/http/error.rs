@@ -3,8 +3,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::{
-    CreatePaymentError, DeletePaymentError, FieldError, GetPaymentError, ListPaymentsError,
-    RepositoryError, UpdatePaymentError, ValidationError,
+    CommandError, CreatePaymentError, DeletePaymentError, FieldError, GetPaymentError,
+    ListPaymentsError, RepositoryError, UpdatePaymentError, ValidationError,
 };
 use serde::Serialize;
 
@@ -177,6 +177,16 @@ fn not_found(id: impl std::fmt::Display) -> ApiError {
 
 fn version_conflict(message: String) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::Create(error) => error.into(),
+            CommandError::Update(error) => error.into(),
+            CommandError::Delete(error) => error.into(),
+        }
+    }
 }
 
 impl From<CreatePaymentError> for ApiError {

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use domain::{ListQuery, PaymentId};
 
+/// The path of the command status resources.
+pub const COMMANDS_PATH: &str = "/v1/payment-commands";
+
 /// The canonical collection path.
 pub const PAYMENTS_PATH: &str = "/v1/payments";
 
@@ -44,6 +47,11 @@ impl Links {
         link.extend_from_slice(&id);
         // The base is a `str`, the rest ASCII.
         String::from_utf8(link).unwrap_or_default()
+    }
+
+    /// The URL of a command's status resource.
+    pub fn command(&self, id: domain::CommandId) -> String {
+        format!("{}{COMMANDS_PATH}/{id}", self.base)
     }
 
     /// The list URL for `query`, with every parameter spelled out.

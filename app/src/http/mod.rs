@@ -1,5 +1,6 @@
 //! The inbound HTTP adapter: routes, handlers, wire DTOs, the error mapping and the middleware.
 
+pub mod async_write;
 pub mod body;
 pub mod dto;
 pub mod error;
@@ -18,6 +19,7 @@ use domain::PaymentService;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::commands::AsyncWrites;
 use crate::metrics::Metrics;
 use links::Links;
 use middleware::body_limit::MaxBodyBytes;
@@ -28,6 +30,8 @@ use middleware::edge::{Edge, EdgeLimits};
 pub struct AppState {
     /// The use cases.
     pub service: PaymentService,
+    /// Asynchronous writes (publish, status, wait); `None` in the synchronous write mode.
+    pub writes: Option<AsyncWrites>,
     /// The URL builder for response links.
     pub links: Links,
     /// The metrics registry, shared with the storage decorator.
@@ -96,6 +100,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
             handlers::update_payment,
             handlers::delete_payment
         ))
+        .routes(routes!(handlers::get_payment_command))
         .routes(openapi::alias(
             "/v1/payment",
             routes!(handlers::create_payment),
@@ -131,6 +136,7 @@ mod tests {
         let metrics = Metrics::new().unwrap();
         let state = AppState {
             service: PaymentService::new(Arc::new(InMemoryPaymentRepository::new())),
+            writes: None,
             links: Links::new(None),
             metrics,
             max_body_bytes: MaxBodyBytes(1024),

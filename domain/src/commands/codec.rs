@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::commands::{CommandAction, CommandBody, PaymentCommand, Timestamp};
+use crate::commands::{
+    CommandAction, CommandBody, CommandRecord, CommandStatus, PaymentCommand, Timestamp,
+};
 use crate::models::{
     CommandId, OrganisationId, PaymentAttributes, PaymentContent, PaymentId, Version, VersionCheck,
 };
@@ -73,6 +75,20 @@ impl PaymentCommand {
         // Plain fields and attributes that are canonical JSON text by construction: writing
         // them into a Vec cannot fail.
         serde_json::to_vec(&written).expect("a command always serializes")
+    }
+
+    /// The accepted record of the command in `bytes`, when at least its identity can be read
+    /// (to record a command that cannot be decoded whole as rejected).
+    pub fn decode_record(bytes: &[u8]) -> Option<CommandRecord> {
+        let wire: Wire<serde::de::IgnoredAny> = serde_json::from_slice(bytes).ok()?;
+        Some(CommandRecord {
+            id: wire.id,
+            action: wire.action,
+            payment_id: wire.payment_id,
+            organisation_id: wire.organisation_id,
+            accepted_at: wire.accepted_at,
+            status: CommandStatus::Accepted,
+        })
     }
 
     /// Reads a command from its bytes in the log, checking the attributes again.
@@ -193,5 +209,8 @@ mod tests {
         let future = text.replace("\"format\":1", "\"format\":2");
         let refused = PaymentCommand::decode(future.as_bytes()).unwrap_err();
         assert!(refused.0.contains("format 2"), "{refused}");
+        // Its identity is still readable, so it can be recorded as rejected.
+        let record = PaymentCommand::decode_record(future.as_bytes()).unwrap();
+        assert_eq!(record.id, sent.id);
     }
 }

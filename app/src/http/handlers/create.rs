@@ -1,13 +1,15 @@
 //! `POST /v1/payments`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use domain::NewPayment;
+use domain::{CommandBody, NewPayment, PaymentId};
 
+use crate::http::async_write;
 use crate::http::dto::{parse_payment_request, payment_response};
 use crate::http::error::ApiError;
 use crate::http::extract::JsonDocument;
+use crate::http::openapi::params::PreferParam;
 use crate::http::openapi::{examples, responses, schemas::PaymentRequestBody, PAYMENTS_TAG};
 use crate::http::AppState;
 
@@ -17,6 +19,7 @@ use crate::http::AppState;
     path = "/v1/payments",
     tag = PAYMENTS_TAG,
     operation_id = "create_payment",
+    params(PreferParam),
     request_body(
         content = PaymentRequestBody,
         content_type = "application/json",
@@ -26,9 +29,20 @@ use crate::http::AppState;
 )]
 pub async fn create_payment(
     State(state): State<AppState>,
+    headers: HeaderMap,
     JsonDocument(document): JsonDocument,
 ) -> Result<Response, ApiError> {
     let request = parse_payment_request(document)?;
+    if let Some(writes) = &state.writes {
+        // The id is chosen now, so the client learns it with the 202.
+        let id = request.id.unwrap_or_else(PaymentId::generate);
+        let organisation = request.content.organisation_id;
+        let body = CommandBody::Create {
+            content: request.content,
+        };
+        let command = async_write::command(id, organisation, body);
+        return async_write::accept(writes, &state.links, &headers, command).await;
+    }
     let created = state
         .service
         .create(NewPayment {

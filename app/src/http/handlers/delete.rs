@@ -1,12 +1,14 @@
 //! `DELETE /v1/payments/{id}[?version=N]`.
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
-use domain::Version;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::{CommandBody, Version};
 
+use crate::http::async_write;
 use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs, PaymentPath};
-use crate::http::openapi::params::{DeleteParams, PaymentIdParam};
+use crate::http::openapi::params::{DeleteParams, PaymentIdParam, PreferParam};
 use crate::http::openapi::{responses, PAYMENTS_TAG};
 use crate::http::AppState;
 
@@ -16,14 +18,15 @@ use crate::http::AppState;
     path = "/v1/payments/{id}",
     tag = PAYMENTS_TAG,
     operation_id = "delete_payment",
-    params(PaymentIdParam, DeleteParams),
+    params(PaymentIdParam, DeleteParams, PreferParam),
     responses(responses::DeletePayment)
 )]
 pub async fn delete_payment(
     State(state): State<AppState>,
     PaymentPath(id): PaymentPath,
     RawQuery(query): RawQuery,
-) -> Result<StatusCode, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let mut expected = None;
     for (name, value) in query_pairs(query.as_deref())? {
         match name.as_str() {
@@ -39,6 +42,12 @@ pub async fn delete_payment(
             }
         }
     }
+    if let Some(writes) = &state.writes {
+        // Keyed by the stored payment's organisation: a payment that is not stored is a 404 now.
+        let organisation = state.service.get(id).await?.organisation_id();
+        let command = async_write::command(id, organisation, CommandBody::Delete { expected });
+        return async_write::accept(writes, &state.links, &headers, command).await;
+    }
     state.service.delete(id, expected).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -16,8 +16,9 @@ pub struct Readiness {
     pub status: &'static str,
 }
 
-/// 200 when the storage answers, else 503 `storage_unavailable` (with `Retry-After`), so a load
-/// balancer sends traffic only to instances that can serve it.
+/// 200 when the storage (and, in the asynchronous write mode, the broker) answers, else 503
+/// `storage_unavailable` or `broker_unavailable` (with `Retry-After`), so a load balancer sends
+/// traffic only to instances that can serve it.
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -26,15 +27,23 @@ pub struct Readiness {
     responses(responses::Ready)
 )]
 pub async fn health_ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
-    match state.service.check_health().await {
-        Ok(()) => Ok(Json(Readiness { status: "ready" })),
-        Err(error) => {
+    if let Err(error) = state.service.check_health().await {
+        tracing::warn!(%error, "readiness check failed");
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the payment storage is not reachable; this instance is not ready",
+        ));
+    }
+    if let Some(writes) = &state.writes {
+        if let Err(error) = writes.check_health().await {
             tracing::warn!(%error, "readiness check failed");
-            Err(ApiError::new(
+            return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "the payment storage is not reachable; this instance is not ready",
-            ))
+                "broker_unavailable",
+                "the command broker is not reachable; this instance is not ready",
+            ));
         }
     }
+    Ok(Json(Readiness { status: "ready" }))
 }

@@ -1,14 +1,15 @@
 //! `PUT /v1/payments/{id}`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use domain::{FieldError, PaymentUpdate, ValidationError, VersionCheck};
+use domain::{CommandBody, FieldError, PaymentUpdate, ValidationError, VersionCheck};
 
+use crate::http::async_write;
 use crate::http::dto::{parse_payment_request, payment_response};
 use crate::http::error::ApiError;
 use crate::http::extract::{IfMatch, JsonDocument, PaymentPath};
-use crate::http::openapi::params::{IfMatchParam, PaymentIdParam};
+use crate::http::openapi::params::{IfMatchParam, PaymentIdParam, PreferParam};
 use crate::http::openapi::schemas::UpdatePaymentRequestBody;
 use crate::http::openapi::{examples, responses, PAYMENTS_TAG};
 use crate::http::AppState;
@@ -19,7 +20,7 @@ use crate::http::AppState;
     path = "/v1/payments/{id}",
     tag = PAYMENTS_TAG,
     operation_id = "update_payment",
-    params(PaymentIdParam, IfMatchParam),
+    params(PaymentIdParam, IfMatchParam, PreferParam),
     request_body(
         content = UpdatePaymentRequestBody,
         content_type = "application/json",
@@ -31,6 +32,7 @@ pub async fn update_payment(
     State(state): State<AppState>,
     PaymentPath(id): PaymentPath,
     IfMatch(if_match): IfMatch,
+    headers: HeaderMap,
     JsonDocument(document): JsonDocument,
 ) -> Result<Response, ApiError> {
     let request = parse_payment_request(document)?;
@@ -47,6 +49,16 @@ pub async fn update_payment(
             "is required (the version you last read), unless an If-Match header is sent",
         ))
     })?;
+    if let Some(writes) = &state.writes {
+        // Keyed by the organisation the payment is written for; storage is not read first.
+        let organisation = request.content.organisation_id;
+        let body = CommandBody::Update {
+            content: request.content,
+            check,
+        };
+        let command = async_write::command(id, organisation, body);
+        return async_write::accept(writes, &state.links, &headers, command).await;
+    }
     let payment = state
         .service
         .update(PaymentUpdate {

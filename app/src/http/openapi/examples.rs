@@ -79,3 +79,24 @@ pub fn list_response() -> Value {
         }
     })
 }
+
+/// A command's status resource, applied.
+pub fn command_response() -> Value {
+    json!({
+        "data": {
+            "type": "payment_commands",
+            "id": "01939a4e-8f3c-7cc2-9d4e-5b1f0a2c3d4e",
+            "status": "applied",
+            "action": "update",
+            "payment_id": PAYMENT_ID,
+            "organisation_id": ORGANISATION_ID,
+            "accepted_at": "2026-12-07T10:15:30.123000Z",
+            "finished_at": "2026-12-07T10:15:30.141000Z",
+            "result": {"status": 200, "version": 1}
+        },
+        "links": {
+            "self": "/v1/payment-commands/01939a4e-8f3c-7cc2-9d4e-5b1f0a2c3d4e",
+            "payment": format!("/v1/payments/{PAYMENT_ID}")
+        }
+    })
+}

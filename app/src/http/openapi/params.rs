@@ -100,3 +100,35 @@ pub fn request_id() -> Parameter {
         .schema(Some(super::schemas::parameters::request_id()))
         .build()
 }
+
+/// The `{id}` path segment of a command.
+pub struct CommandIdParam;
+
+impl IntoParams for CommandIdParam {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![parameter("id", ParameterIn::Path, true)
+            .description(Some(
+                "The command id (a UUID, from a 202's `Location`); anything else is 400 `invalid_id`.",
+            ))
+            .schema(Some(uuid()))
+            .example(Some(PAYMENT_ID.into()))
+            .build()]
+    }
+}
+
+/// `Prefer: wait=N` (RFC 7240) on an asynchronous write.
+pub struct PreferParam;
+
+impl IntoParams for PreferParam {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![parameter("Prefer", ParameterIn::Header, false)
+            .description(Some(
+                "With the asynchronous write mode, `wait=N` waits up to N seconds (capped by the \
+                 request timeout) for the outcome and answers what the synchronous API would \
+                 have answered; otherwise 202. Ignored in the synchronous write mode.",
+            ))
+            .schema(Some(super::schemas::parameters::request_id()))
+            .example(Some("wait=5".into()))
+            .build()]
+    }
+}

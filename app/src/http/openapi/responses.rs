@@ -54,6 +54,7 @@ error_cases! {
     UNSUPPORTED_MEDIA_TYPE = 415, "unsupported_media_type", "the body is not sent as `application/json`", "send the body as JSON with Content-Type: application/json";
     INTERNAL_ERROR = 500, "internal_error", "a bug; the log has the details under the request id", "the server failed to process the request; it has been logged";
     STORAGE_UNAVAILABLE = 503, "storage_unavailable", "the storage is unreachable or too slow", "the payment storage is temporarily unavailable; retry later";
+    BROKER_UNAVAILABLE = 503, "broker_unavailable", "asynchronous write mode: the command broker did not acknowledge in time (never a 202 for a command not in the log)", "the command broker did not acknowledge the write in time; retry later";
     REQUEST_TIMEOUT = 503, "request_timeout", "the request took longer than the server allows", "the request took longer than this server allows; retry later";
 }
 
@@ -159,6 +160,24 @@ fn with(
 }
 
 const STORAGE: [ErrorCase; 1] = [STORAGE_UNAVAILABLE];
+/// Refusals of writes: the storage in the synchronous write mode, the broker in the asynchronous.
+const WRITE: [ErrorCase; 2] = [STORAGE_UNAVAILABLE, BROKER_UNAVAILABLE];
+
+/// 202: the asynchronous write mode accepted the write as a command.
+fn accepted() -> (u16, RefOr<Response>) {
+    (
+        202,
+        json_success(
+            "Asynchronous write mode: the write is a command in the log, applied in order per organisation; its status resource (`Location`) ends `applied` or `rejected` with the answer the synchronous API would have given.",
+            "PaymentCommandResponse",
+            examples::command_response(),
+            &[
+                ("Location", "The command's status resource, `/v1/payment-commands/{id}`."),
+                ("Retry-After", "Seconds to wait before reading the status."),
+            ],
+        ),
+    )
+}
 
 operation_responses! {
     /// `GET /v1/payments`.
@@ -168,8 +187,9 @@ operation_responses! {
     );
     /// `POST /v1/payments`.
     CreatePayment => with(
-        errors(&[&[INVALID_JSON, INVALID_BODY, VALIDATION_FAILED, PAYMENT_EXISTS, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE][..], &STORAGE].concat()),
+        errors(&[&[INVALID_JSON, INVALID_BODY, VALIDATION_FAILED, PAYMENT_EXISTS, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE][..], &WRITE].concat()),
         [
+            accepted(),
             (201, json_success("Created.", "PaymentResponse", examples::payment_response(), &[LOCATION, ETAG])),
             (200, json_success("An identical payment with this id already exists (a safe retry); it is returned unchanged.", "PaymentResponse", examples::payment_response(), &[ETAG])),
         ],
@@ -181,13 +201,18 @@ operation_responses! {
     );
     /// `PUT /v1/payments/{id}`.
     UpdatePayment => with(
-        errors(&[&[INVALID_ID, INVALID_HEADER, INVALID_JSON, INVALID_BODY, VALIDATION_FAILED, ID_MISMATCH, NOT_FOUND, VERSION_CONFLICT, VERSION_EXHAUSTED, PRECONDITION_FAILED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE][..], &STORAGE].concat()),
-        [(200, json_success("Updated; the version went up by one.", "PaymentResponse", examples::updated_response(), &[ETAG]))],
+        errors(&[&[INVALID_ID, INVALID_HEADER, INVALID_JSON, INVALID_BODY, VALIDATION_FAILED, ID_MISMATCH, NOT_FOUND, VERSION_CONFLICT, VERSION_EXHAUSTED, PRECONDITION_FAILED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE][..], &WRITE].concat()),
+        [accepted(), (200, json_success("Updated; the version went up by one.", "PaymentResponse", examples::updated_response(), &[ETAG]))],
     );
     /// `DELETE /v1/payments/{id}`.
     DeletePayment => with(
-        errors(&[&[INVALID_ID, INVALID_QUERY, NOT_FOUND, VERSION_CONFLICT][..], &STORAGE].concat()),
-        [(204, ResponseBuilder::new().description("Deleted.").build().into())],
+        errors(&[&[INVALID_ID, INVALID_QUERY, NOT_FOUND, VERSION_CONFLICT][..], &WRITE].concat()),
+        [accepted(), (204, ResponseBuilder::new().description("Deleted.").build().into())],
+    );
+    /// `GET /v1/payment-commands/{id}`.
+    GetCommand => with(
+        errors(&[&[INVALID_ID, NOT_FOUND][..], &STORAGE].concat()),
+        [(200, json_success("The command's status.", "PaymentCommandResponse", examples::command_response(), &[]))],
     );
     /// `GET /health/live`.
     Live => with(
@@ -196,7 +221,7 @@ operation_responses! {
     );
     /// `GET /health/ready`.
     Ready => with(
-        errors(&STORAGE),
+        errors(&WRITE),
         [(200, json_success("The storage answers: send traffic.", "Readiness", json!({"status": "ready"}), &[]))],
     );
     /// `GET /metrics`.

@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use domain::{Version, PAYMENT_TYPE};
 use serde_json::json;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, ObjectBuilder, Ref, Schema, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Ref, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::RefOr;
 use utoipa::{Number, PartialSchema, ToSchema};
@@ -213,6 +214,73 @@ impl ToSchema for UpdatePaymentRequestBody {
     }
 }
 
+/// A command's status resource (asynchronous writes).
+fn command_response() -> RefOr<Schema> {
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let data = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("type", text().enum_values(Some(["payment_commands"])))
+        .property("id", uuid())
+        .property(
+            "status",
+            text().enum_values(Some(["accepted", "applied", "rejected"])),
+        )
+        .property("action", text().enum_values(Some(["create", "update", "delete"])))
+        .property("payment_id", uuid())
+        .property("organisation_id", uuid())
+        .property("accepted_at", text().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+        .property(
+            "finished_at",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .property(
+            "result",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("An applied command: the status the synchronous API would have answered (201, 200, 204) and the payment's version after it (absent for a delete)."))
+                .property("status", ObjectBuilder::new().schema_type(Type::Integer))
+                .property("version", version())
+                .required("status"),
+        )
+        .property(
+            "error",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("A rejected command: the status and error body the synchronous API would have answered."))
+                .property("status", ObjectBuilder::new().schema_type(Type::Integer))
+                .property("error_code", text())
+                .property("error_message", text())
+                .property("details", ObjectBuilder::new().schema_type(Type::Array))
+                .required("status")
+                .required("error_code")
+                .required("error_message"),
+        )
+        .required("type")
+        .required("id")
+        .required("status")
+        .required("action")
+        .required("payment_id")
+        .required("organisation_id")
+        .required("accepted_at");
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("data", data)
+        .property(
+            "links",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("self", text())
+                .property("payment", text())
+                .required("self")
+                .required("payment"),
+        )
+        .required("data")
+        .required("links")
+        .into()
+}
+
 /// Every component schema, by name.
 pub fn all() -> Vec<(&'static str, RefOr<Schema>)> {
     vec![
@@ -226,6 +294,7 @@ pub fn all() -> Vec<(&'static str, RefOr<Schema>)> {
         ("PaymentResponse", single_response()),
         ("PaymentListResponse", list_response()),
         ("ErrorBody", error_body()),
+        ("PaymentCommandResponse", command_response()),
         ("Liveness", status("ok")),
         ("Readiness", status("ready")),
     ]

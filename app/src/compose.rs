@@ -1,0 +1,131 @@
+//! The composition root: configuration → storage → use cases → inbound adapters (HTTP, the
+//! worker) → serve until a shutdown signal. The only module that knows every adapter.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use adapters::InMemoryCommandLog;
+use domain::{CommandLog, CommandService, PaymentRepository, PaymentService};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::commands::AsyncWrites;
+use crate::config::{BrokerKind, Config, Role, WriteMode};
+use crate::http::links::Links;
+use crate::http::middleware::body_limit::MaxBodyBytes;
+use crate::http::{self, App, AppState};
+use crate::metrics::Metrics;
+use crate::storage::{build_storage, Storage};
+use crate::storage_metrics::MeteredRepository;
+use crate::{http_limits, serve_with_grace, worker, StartupError};
+
+/// Partitions of the in-memory command log.
+const MEMORY_LOG_PARTITIONS: u32 = 32;
+
+/// Everything one process runs, built from its configuration.
+pub struct Composed {
+    /// The HTTP service (every role serves `/health/*` and `/metrics`).
+    pub http: App,
+    /// The worker, when this process applies commands.
+    pub worker: Option<Worker>,
+}
+
+/// A worker ready to run: the log it reads and the use case it applies commands with.
+pub struct Worker {
+    log: Arc<dyn CommandLog>,
+    commands: CommandService,
+}
+
+impl Worker {
+    /// Applies commands until `shutdown` completes.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        worker::run(self.log, self.commands, shutdown).await;
+    }
+}
+
+/// Builds what `config` asks for, on its configured storage.
+pub async fn compose(config: &Config) -> Result<Composed, StartupError> {
+    let storage = build_storage(config).await?;
+    compose_with(config, storage)
+}
+
+/// Builds what `config` asks for over `storage` (tests pass storage that fails on purpose).
+pub fn compose_with(config: &Config, storage: Storage) -> Result<Composed, StartupError> {
+    config.check().map_err(StartupError::Config)?;
+    let metrics = Metrics::new()?;
+    let payments: Arc<dyn PaymentRepository> =
+        MeteredRepository::wrap(storage.payments, metrics.clone());
+    let service = PaymentService::new(payments);
+    let commands = CommandService::new(service.clone(), storage.commands);
+    let log = needs_log(config).then(|| command_log(config)).transpose()?;
+    let writes = match (&log, config.write_mode, config.role) {
+        (Some(log), WriteMode::Async, Role::All | Role::Api) => Some(AsyncWrites::new(
+            log.clone(),
+            commands.clone(),
+            config.broker_timeout(),
+            // A wait must leave the rest of the request's time to answer it.
+            config.request_timeout().mul_f64(0.8),
+        )),
+        _ => None,
+    };
+    let worker = match (&log, config.runs_worker()) {
+        (Some(log), true) => Some(Worker {
+            log: log.clone(),
+            commands: commands.clone(),
+        }),
+        _ => None,
+    };
+    let limits = http_limits(config);
+    let state = AppState {
+        service,
+        writes,
+        links: Links::new(config.public_base_url.as_deref()),
+        metrics,
+        max_body_bytes: MaxBodyBytes(limits.max_body_bytes),
+    };
+    Ok(Composed {
+        http: http::router(state, limits),
+        worker,
+    })
+}
+
+fn needs_log(config: &Config) -> bool {
+    config.write_mode == WriteMode::Async || config.role == Role::Worker
+}
+
+fn command_log(config: &Config) -> Result<Arc<dyn CommandLog>, StartupError> {
+    match config.broker {
+        BrokerKind::Memory => Ok(Arc::new(InMemoryCommandLog::new(MEMORY_LOG_PARTITIONS))),
+        BrokerKind::Kafka => Err(StartupError::Config(
+            "--broker kafka: this build has no Kafka adapter".into(),
+        )),
+    }
+}
+
+impl Composed {
+    /// Serves HTTP on `listener` and runs the worker until `shutdown` completes; then lets
+    /// in-flight requests and the commands being applied finish (requests for up to `grace`).
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        grace: std::time::Duration,
+    ) -> Result<(), StartupError> {
+        let (stop, stopped) = watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let worker = self.worker.map(|worker| {
+            let mut stopped = stopped.clone();
+            tokio::spawn(worker.run(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }))
+        });
+        let served = serve_with_grace(listener, self.http, signal, grace).await;
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        served
+    }
+}

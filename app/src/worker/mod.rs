@@ -1,0 +1,198 @@
+//! The worker: the second inbound adapter. It reads commands from the log and applies them
+//! through the domain's [`CommandService`], each partition strictly in order, one command after
+//! another, committing a position only after the command's effect and outcome are stored.
+//!
+//! No axum here: the worker depends on the domain's ports and use cases only.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::{
+    CommandLog, CommandService, LogRecord, LogSubscription, PaymentCommand, RepositoryError,
+};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+/// How long one wait for the next record lasts (the shutdown signal is checked in between).
+const POLL: Duration = Duration::from_millis(200);
+/// Records read ahead per partition before the reader waits for that partition's lane.
+const LANE_DEPTH: usize = 64;
+/// Backoff bounds while storage or the log is unavailable.
+const BACKOFF_MIN: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Attempts at a command that fails with an internal storage error before it is rejected.
+const INTERNAL_ATTEMPTS: u32 = 5;
+
+/// Applies commands from `log` until `shutdown` completes; then finishes the command each
+/// partition is applying and returns.
+pub async fn run(
+    log: Arc<dyn CommandLog>,
+    commands: CommandService,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    tokio::pin!(shutdown);
+    let subscription = tokio::select! {
+        subscription = subscribe(&log) => subscription,
+        () = &mut shutdown => return,
+    };
+    tracing::info!("worker started");
+    let mut lanes: HashMap<u32, mpsc::Sender<LogRecord>> = HashMap::new();
+    let mut running = JoinSet::new();
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let next = tokio::select! {
+            next = subscription.next(POLL) => next,
+            () = &mut shutdown => break,
+        };
+        let record = match next {
+            Ok(Some(record)) => record,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "command log read failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                continue;
+            }
+        };
+        backoff = BACKOFF_MIN;
+        let partition = record.position.partition;
+        let lane = lanes.entry(partition).or_insert_with(|| {
+            let (sender, receiver) = mpsc::channel(LANE_DEPTH);
+            running.spawn(lane(
+                partition,
+                receiver,
+                subscription.clone(),
+                commands.clone(),
+            ));
+            sender
+        });
+        // A lane only stops when its sender is dropped, below.
+        let _ = lane.send(record).await;
+    }
+    lanes.clear();
+    while running.join_next().await.is_some() {}
+    tracing::info!("worker stopped");
+}
+
+/// Joins the readers' group, retrying until the log answers.
+async fn subscribe(log: &Arc<dyn CommandLog>) -> Arc<dyn LogSubscription> {
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        match log.subscribe().await {
+            Ok(subscription) => return subscription,
+            Err(error) => {
+                tracing::warn!(%error, "cannot join the command log's readers; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// Applies one partition's records in order.
+///
+/// A record of a partition this worker no longer holds (a rebalance gave it away) is skipped
+/// and not committed; the lane then waits for the partition's records to come again from the
+/// committed position, so nothing read ahead before the rebalance is applied out of order.
+async fn lane(
+    partition: u32,
+    mut records: mpsc::Receiver<LogRecord>,
+    subscription: Arc<dyn LogSubscription>,
+    commands: CommandService,
+) {
+    let mut last_done: Option<u64> = None;
+    let mut resume_at: Option<u64> = None;
+    while let Some(record) = records.recv().await {
+        let offset = record.position.offset;
+        if last_done.is_some_and(|done| offset <= done) {
+            continue; // delivered again after a rebalance: applied and committed already
+        }
+        if resume_at.is_some_and(|resume| offset != resume) {
+            continue; // read ahead before a rebalance; comes again from the committed position
+        }
+        if !subscription.holds(partition) {
+            resume_at.get_or_insert(offset);
+            continue;
+        }
+        resume_at = None;
+        apply(&commands, &record).await;
+        if let Err(error) = subscription.commit(record.position).await {
+            // The next holder of the partition applies the command again: exactly once in
+            // effect all the same.
+            tracing::warn!(%error, partition, offset, "command position not committed");
+        }
+        last_done = Some(offset);
+    }
+}
+
+/// Applies one record until its outcome is stored. Unavailable storage is waited out (the
+/// partition pauses, never skips); a command that cannot be decoded or keeps failing with an
+/// internal error is recorded rejected with `internal_error`.
+async fn apply(commands: &CommandService, record: &LogRecord) {
+    let command = match PaymentCommand::decode(&record.payload) {
+        Ok(command) => command,
+        Err(error) => {
+            let position = record.position;
+            match PaymentCommand::decode_record(&record.payload) {
+                Some(accepted) => {
+                    tracing::error!(%error, command_id = %accepted.id, partition = position.partition,
+                        offset = position.offset, "command cannot be decoded; rejected");
+                    let reason = error.to_string();
+                    retry_unavailable(|| commands.reject(accepted.clone(), reason.clone())).await;
+                }
+                None => tracing::error!(%error, partition = position.partition,
+                    offset = position.offset, "log record is not a command; skipped"),
+            }
+            return;
+        }
+    };
+    let mut internal_failures = 0;
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        match commands.apply(&command).await {
+            Ok(record) => {
+                tracing::debug!(command_id = %command.id, applied = record.outcome().is_some_and(|o| o.is_applied()), "command finished");
+                return;
+            }
+            Err(RepositoryError::Internal(cause)) if internal_failures + 1 >= INTERNAL_ATTEMPTS => {
+                tracing::error!(%cause, command_id = %command.id, request_id = ?command.request_id,
+                    "command keeps failing; rejected with internal_error");
+                retry_unavailable(|| commands.reject(command.accepted_record(), cause.clone()))
+                    .await;
+                return;
+            }
+            Err(error) => {
+                if matches!(error, RepositoryError::Internal(_)) {
+                    internal_failures += 1;
+                }
+                tracing::warn!(%error, command_id = %command.id, "command not applied yet; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// Runs `attempt` until it does not fail with an unavailable storage.
+async fn retry_unavailable<T, F>(mut attempt: impl FnMut() -> F)
+where
+    F: Future<Output = Result<T, RepositoryError>>,
+{
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        match attempt().await {
+            Ok(_) => return,
+            Err(RepositoryError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "storage unavailable; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+            Err(error) => {
+                tracing::error!(%error, "command outcome not recorded");
+                return;
+            }
+        }
+    }
+}
