@@ -124,11 +124,15 @@
 pub mod contract;
 #[cfg(feature = "memory")]
 pub mod guide;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "memory")]
 mod memory;
 #[cfg(feature = "mongo")]
 mod mongo;
 
+#[cfg(feature = "kafka")]
+pub use kafka::{KafkaCommandLog, KafkaConfig, KafkaSetupError, KafkaSubscription};
 #[cfg(feature = "memory")]
 pub use memory::InMemoryPaymentRepository;
 #[cfg(feature = "mongo")]
