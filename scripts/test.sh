@@ -5,6 +5,10 @@
 # engine (the tests start a `mongo` image through testcontainers); otherwise a SecantusDB server
 # (a MongoDB wire-protocol server, GPL, used only as a test tool) that this script installs into a
 # cache, starts, and stops again on exit.
+#
+# Kafka for the command log tests comes from KAFKA_BOOTSTRAP_SERVERS if set; otherwise a tansu
+# broker (a Kafka wire-protocol broker, Apache-2.0, used only as a test tool) that this script
+# installs into a cache, starts, and stops again on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,9 +20,13 @@ fi
 log() { printf '\n==> %s\n' "$*" >&2; }
 
 started_mongo=""
+started_kafka=""
 cleanup() {
   if [[ -n "$started_mongo" ]]; then
     scripts/mongo-test-server.sh stop || true
+  fi
+  if [[ -n "$started_kafka" ]]; then
+    scripts/kafka-test-server.sh stop || true
   fi
 }
 trap cleanup EXIT
@@ -34,13 +42,22 @@ else
   started_mongo=1
 fi
 
+if [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
+  log "Kafka: using KAFKA_BOOTSTRAP_SERVERS"
+else
+  log "Kafka: starting a tansu test broker"
+  KAFKA_BOOTSTRAP_SERVERS="$(scripts/kafka-test-server.sh start)"
+  export KAFKA_BOOTSTRAP_SERVERS
+  started_kafka=1
+fi
+
 log "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 # --- The domain and the in-memory backend as libraries (issue 5) ------------------------------
-# A consumer that wants only the in-memory repository must not compile the MongoDB driver, and
-# the published API docs must build without a warning.
+# A consumer that wants only the in-memory repository must not compile the MongoDB driver or
+# librdkafka, and the published API docs must build without a warning.
 log "library split: adapters with only the in-memory backend"
 cargo build -p adapters --no-default-features --features memory
 cargo build -p adapters --no-default-features
@@ -55,8 +72,8 @@ forbid_in_tree() {
     exit 1
   fi
 }
-forbid_in_tree 'mongodb|bson|tokio' -p adapters --no-default-features --features memory -e normal
-forbid_in_tree 'mongodb|bson' -p invoice-service -e normal,dev
+forbid_in_tree 'mongodb|bson|rdkafka|rdkafka-sys|tokio' -p adapters --no-default-features --features memory -e normal
+forbid_in_tree 'mongodb|bson|rdkafka|rdkafka-sys' -p invoice-service -e normal,dev
 # The example consumer, built as its team would build it (its own features, not --all-features).
 cargo test -p invoice-service
 

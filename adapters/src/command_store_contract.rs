@@ -91,14 +91,20 @@ pub async fn accepting_again_never_changes_a_record(store: Store) {
     let record = sample_record();
     let done = finished(&record, updated(4));
     store.record_finished(&done).await.unwrap();
-    store.record_accepted(std::slice::from_ref(&record)).await.unwrap();
+    store
+        .record_accepted(std::slice::from_ref(&record))
+        .await
+        .unwrap();
     assert_eq!(store.find(record.id).await.unwrap(), Some(done));
 }
 
 /// A second `record_finished` returns the first outcome and stores nothing new.
 pub async fn the_first_finished_outcome_wins(store: Store) {
     let record = sample_record();
-    store.record_accepted(std::slice::from_ref(&record)).await.unwrap();
+    store
+        .record_accepted(std::slice::from_ref(&record))
+        .await
+        .unwrap();
     let first = finished(&record, updated(4));
     assert_eq!(store.record_finished(&first).await.unwrap(), first);
     let second = finished(&record, conflict(3, 4));
@@ -109,7 +115,10 @@ pub async fn the_first_finished_outcome_wins(store: Store) {
 /// Concurrent `record_finished` calls with different outcomes all return the one stored.
 pub async fn concurrent_finishers_all_get_the_one_stored_outcome(store: Store) {
     let record = sample_record();
-    store.record_accepted(std::slice::from_ref(&record)).await.unwrap();
+    store
+        .record_accepted(std::slice::from_ref(&record))
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|n| {
             let (store, attempt) = (store.clone(), finished(&record, updated(n + 1)));
@@ -139,7 +148,10 @@ pub async fn a_command_finishes_without_having_been_recorded_accepted(store: Sto
 pub async fn marking_a_delete_never_reopens_a_finished_record(store: Store) {
     let mut accepted = sample_record();
     accepted.action = CommandAction::Delete;
-    store.record_accepted(std::slice::from_ref(&accepted)).await.unwrap();
+    store
+        .record_accepted(std::slice::from_ref(&accepted))
+        .await
+        .unwrap();
     store.mark_deleting(&accepted).await.unwrap();
     let read = store.find(accepted.id).await.unwrap().unwrap();
     assert_eq!(read.status, CommandStatus::Deleting);

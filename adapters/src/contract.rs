@@ -34,6 +34,11 @@
 //!
 //! [`sample_payment`] and [`sample_attributes`] are the suite's fixtures, usable in tests of
 //! your own.
+//!
+//! The suite of the command log port is [`command_log`], with its macro
+//! [`command_log_contract!`](crate::command_log_contract).
+
+pub mod command_log;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

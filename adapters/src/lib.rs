@@ -1,13 +1,14 @@
 //! # adapters — storage for the payments domain
 //!
-//! Outbound adapters implementing [`domain::PaymentRepository`], each behind its own cargo
-//! feature so you compile only the backends you use:
+//! Outbound adapters implementing [`domain::PaymentRepository`] and [`domain::CommandLog`], each
+//! behind its own cargo feature so you compile only the backends you use:
 //!
 //! | backend | type | cargo feature | extra dependencies |
 //! |---|---|---|---|
 //! | in process memory | [`InMemoryPaymentRepository`] | `memory` (default) | none |
 //! | MongoDB | `MongoPaymentRepository` (with `MongoConfig`) | `mongo` | the official `mongodb` driver, `tokio`, `tracing` |
-//! | — | the contract suite, module `contract` | `contract-tests` | `tokio` |
+//! | Kafka (the command log) | `KafkaCommandLog` (with `KafkaConfig`), module `kafka` | `kafka` | `rdkafka` (librdkafka compiled from its bundled C source: a C compiler and `make`), `tokio`, `tracing` |
+//! | — | the contract suites, module `contract` (repository; `contract::command_log` for the command log) | `contract-tests` | `tokio` |
 //!
 //! Every backend passes the same contract suite, so a test that passes against the in-memory
 //! repository exercises the same rules production storage keeps: ids are never overwritten,
@@ -126,11 +127,15 @@ pub mod command_store_contract;
 pub mod contract;
 #[cfg(feature = "memory")]
 pub mod guide;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "memory")]
 mod memory;
 #[cfg(feature = "mongo")]
 mod mongo;
 
+#[cfg(feature = "kafka")]
+pub use kafka::{KafkaCommandLog, KafkaConfig, KafkaSetupError, KafkaSubscription};
 #[cfg(feature = "memory-log")]
 pub use memory::InMemoryCommandLog;
 #[cfg(feature = "memory")]

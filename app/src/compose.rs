@@ -4,7 +4,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use adapters::InMemoryCommandLog;
+use std::time::Duration;
+
+use adapters::{InMemoryCommandLog, KafkaCommandLog, KafkaConfig};
 use domain::{CommandLog, CommandService, PaymentRepository, PaymentService};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -46,18 +48,21 @@ impl Worker {
 /// Builds what `config` asks for, on its configured storage.
 pub async fn compose(config: &Config) -> Result<Composed, StartupError> {
     let storage = build_storage(config).await?;
-    compose_with(config, storage)
+    compose_with(config, storage).await
 }
 
 /// Builds what `config` asks for over `storage` (tests pass storage that fails on purpose).
-pub fn compose_with(config: &Config, storage: Storage) -> Result<Composed, StartupError> {
+pub async fn compose_with(config: &Config, storage: Storage) -> Result<Composed, StartupError> {
     config.check().map_err(StartupError::Config)?;
     let metrics = Metrics::new()?;
     let payments: Arc<dyn PaymentRepository> =
         MeteredRepository::wrap(storage.payments, metrics.clone());
     let service = PaymentService::new(payments);
     let commands = CommandService::new(service.clone(), storage.commands);
-    let log = needs_log(config).then(|| command_log(config)).transpose()?;
+    let log = match needs_log(config) {
+        true => Some(command_log(config).await?),
+        false => None,
+    };
     let writes = match (&log, config.write_mode, config.role) {
         (Some(log), WriteMode::Async, Role::All | Role::Api) => Some(AsyncWrites::new(
             log.clone(),
@@ -93,12 +98,30 @@ fn needs_log(config: &Config) -> bool {
     config.write_mode == WriteMode::Async || config.role == Role::Worker
 }
 
-fn command_log(config: &Config) -> Result<Arc<dyn CommandLog>, StartupError> {
+/// The command log `--broker` names. Kafka is not contacted here: the server starts while the
+/// broker is down (asynchronous writes answer 503 until it comes up).
+async fn command_log(config: &Config) -> Result<Arc<dyn CommandLog>, StartupError> {
     match config.broker {
         BrokerKind::Memory => Ok(Arc::new(InMemoryCommandLog::new(MEMORY_LOG_PARTITIONS))),
-        BrokerKind::Kafka => Err(StartupError::Config(
-            "--broker kafka: this build has no Kafka adapter".into(),
-        )),
+        BrokerKind::Kafka => KafkaCommandLog::open(&kafka_config(config))
+            .await
+            .map(|log| Arc::new(log) as Arc<dyn CommandLog>)
+            .map_err(|e| StartupError::Config(format!("kafka: {e}"))),
+    }
+}
+
+/// The `--kafka-*` options as the adapter's settings.
+pub fn kafka_config(config: &Config) -> KafkaConfig {
+    KafkaConfig {
+        brokers: config.kafka_brokers.clone(),
+        topic: config.kafka_topic.clone(),
+        partitions: config.kafka_partitions,
+        group: config.kafka_group.clone(),
+        append_timeout: config.broker_timeout(),
+        linger: Duration::from_millis(config.kafka_linger_ms),
+        session_timeout: Duration::from_millis(config.kafka_session_timeout_ms),
+        heartbeat_interval: Duration::from_millis(config.kafka_session_timeout_ms / 4),
+        ..KafkaConfig::default()
     }
 }
 

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 pub mod arbitrary;
 pub mod hostile;
+pub mod kafka;
 pub mod mongo;
 pub mod raw;
 pub mod requests;

@@ -213,8 +213,8 @@ impl LogSubscription for MemorySubscription {
         }
     }
 
-    fn holds(&self, _partition: u32) -> bool {
-        self.shared.lock().holder == self.generation
+    fn holds(&self, partition: u32) -> bool {
+        partition < self.shared.partitions && self.shared.lock().holder == self.generation
     }
 
     async fn commit(&self, position: LogPosition) -> Result<(), LogError> {

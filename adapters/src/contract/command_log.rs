@@ -1,0 +1,386 @@
+//! The command log contract suite: every [`CommandLog`] must pass it.
+//!
+//! Each case is a public async function taking a fresh log: a new, empty topic and a consumer
+//! group nobody else uses. The [`command_log_contract!`](crate::command_log_contract) macro
+//! turns them into `#[tokio::test]`s for one log (the calling crate needs `tokio` with the
+//! `macros` and `rt-multi-thread` features as a dev-dependency):
+//!
+//! ```ignore
+//! // tests/my_log_contract.rs
+//! adapters::command_log_contract!(my_crate::fresh_log);
+//! // A log that talks to a broker also checks the outage rule, given a log whose broker
+//! // cannot be reached and the bound its appends keep:
+//! adapters::command_log_contract!(
+//!     my_crate::fresh_log,
+//!     unreachable: my_crate::unreachable_log,
+//!     within: std::time::Duration::from_secs(1)
+//! );
+//! ```
+//!
+//! Reading cases poll [`LogSubscription::next`] with short waits until the records came or a
+//! generous limit passed, so a log that needs seconds to hand out partitions (a Kafka group
+//! join) passes, and one that loses records fails with a message instead of hanging.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use domain::{CommandLog, LogError, LogPosition, LogRecord, LogSubscription};
+use tokio::time::Instant;
+
+/// The log under test.
+pub type Log = Arc<dyn CommandLog>;
+
+/// The longest a case waits for records that should come (a group join included).
+const READ_LIMIT: Duration = Duration::from_secs(30);
+/// One wait of `next` while polling.
+const POLL: Duration = Duration::from_millis(200);
+/// Scheduling slack on a loaded two-core machine, for the outage case's bound.
+const SLACK: Duration = Duration::from_millis(1_500);
+
+/// Generates one `#[tokio::test]` per contract case; `$make` is a closure (or function) returning
+/// a future of a fresh `Arc<dyn CommandLog>`. With `unreachable:` (a closure returning a future
+/// of a log whose broker cannot be reached) and `within:` (its append bound, a `Duration`), the
+/// outage case runs too.
+#[macro_export]
+macro_rules! command_log_contract {
+    ($make:expr, unreachable: $unreachable:expr, within: $bound:expr $(,)?) => {
+        $crate::command_log_contract!($make);
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn unreachable_log_is_unavailable_within_its_bound() {
+            let make = $unreachable;
+            $crate::contract::command_log::unreachable_log_is_unavailable_within_its_bound(
+                make().await,
+                $bound,
+            )
+            .await;
+        }
+    };
+    ($make:expr $(,)?) => {
+        $crate::command_log_contract!(@cases $make;
+            records_of_one_key_are_read_in_append_order,
+            each_key_keeps_to_one_partition_and_keys_spread_over_several,
+            a_new_subscription_resumes_after_the_committed_position,
+            records_not_committed_are_delivered_again_to_the_next_subscription,
+            a_subscription_holds_the_partitions_it_delivers_from,
+            concurrent_readers_of_one_subscription_get_different_records,
+            lag_counts_records_appended_but_not_committed,
+            subscriptions_of_one_group_share_the_partitions,
+            health_check_succeeds_when_the_log_answers,
+        );
+    };
+    (@cases $make:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let make = $make;
+                $crate::contract::command_log::$case(make().await).await;
+            }
+        )+
+    };
+}
+
+/// Appends `payload` under `key`, failing the test on an error.
+async fn appended(log: &Log, key: &str, payload: &str) -> LogRecord {
+    let position = log
+        .append(key.as_bytes(), payload.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("append of {payload:?} under {key:?} failed: {e}"));
+    LogRecord {
+        position,
+        key: key.as_bytes().to_vec(),
+        payload: payload.as_bytes().to_vec(),
+    }
+}
+
+async fn subscribed(log: &Log) -> Arc<dyn LogSubscription> {
+    log.subscribe().await.expect("subscribe succeeds")
+}
+
+/// Reads until `count` records came, failing the test after [`READ_LIMIT`].
+async fn read(subscription: &dyn LogSubscription, count: usize) -> Vec<LogRecord> {
+    let deadline = Instant::now() + READ_LIMIT;
+    let mut records = Vec::with_capacity(count);
+    while records.len() < count {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {count} records within {READ_LIMIT:?}: {records:?}",
+            records.len()
+        );
+        if let Some(record) = subscription.next(POLL).await.expect("next succeeds") {
+            records.push(record);
+        }
+    }
+    records
+}
+
+/// Asserts that nothing more comes within `quiet`.
+async fn assert_nothing_more(subscription: &dyn LogSubscription, quiet: Duration) {
+    let deadline = Instant::now() + quiet;
+    while Instant::now() < deadline {
+        let extra = subscription.next(POLL).await.expect("next succeeds");
+        assert_eq!(extra, None, "a record beyond those appended");
+    }
+}
+
+/// Case: records of one key share a partition, with growing offsets, and are read in the order
+/// they were appended, exactly as appended.
+pub async fn records_of_one_key_are_read_in_append_order(log: Log) {
+    let mut appended_records = Vec::new();
+    for n in 0..20 {
+        appended_records.push(appended(&log, "organisation-a", &format!("command {n}")).await);
+    }
+    let partitions: BTreeSet<u32> = appended_records
+        .iter()
+        .map(|r| r.position.partition)
+        .collect();
+    assert_eq!(partitions.len(), 1, "one key on several partitions");
+    assert!(
+        appended_records
+            .windows(2)
+            .all(|pair| pair[0].position.offset < pair[1].position.offset),
+        "offsets do not grow: {appended_records:?}"
+    );
+
+    let subscription = subscribed(&log).await;
+    assert_eq!(read(&*subscription, 20).await, appended_records);
+}
+
+/// Case: every record of a key lands on one partition; several keys use several partitions;
+/// records are read where their append said they were stored.
+pub async fn each_key_keeps_to_one_partition_and_keys_spread_over_several(log: Log) {
+    let keys: Vec<String> = (0..32).map(|n| format!("organisation-{n}")).collect();
+    let mut by_position = BTreeMap::new();
+    let mut partitions_of: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    for round in 0..3 {
+        for key in &keys {
+            let record = appended(&log, key, &format!("{key} #{round}")).await;
+            assert!(record.position.partition < log.partitions());
+            partitions_of
+                .entry(key)
+                .or_default()
+                .insert(record.position.partition);
+            by_position.insert(record.position, record);
+        }
+    }
+    for (key, partitions) in &partitions_of {
+        assert_eq!(partitions.len(), 1, "{key} is on partitions {partitions:?}");
+    }
+    let used: BTreeSet<u32> = partitions_of.values().flatten().copied().collect();
+    if log.partitions() > 1 {
+        assert!(used.len() > 1, "32 keys all on partition {used:?}");
+    }
+
+    let subscription = subscribed(&log).await;
+    let read_back: BTreeMap<LogPosition, LogRecord> = read(&*subscription, by_position.len())
+        .await
+        .into_iter()
+        .map(|record| (record.position, record))
+        .collect();
+    assert_eq!(read_back, by_position);
+}
+
+/// Case: after `commit(p)`, a new subscription (the first one dropped) starts right after `p`.
+pub async fn a_new_subscription_resumes_after_the_committed_position(log: Log) {
+    let mut records = Vec::new();
+    for n in 0..6 {
+        records.push(appended(&log, "organisation-b", &format!("command {n}")).await);
+    }
+    let first = subscribed(&log).await;
+    assert_eq!(read(&*first, 6).await, records);
+    first
+        .commit(records[2].position)
+        .await
+        .expect("commit succeeds");
+    drop(first);
+
+    let second = subscribed(&log).await;
+    assert_eq!(read(&*second, 3).await, records[3..]);
+    assert_nothing_more(&*second, Duration::from_secs(1)).await;
+}
+
+/// Case: records read but not committed are delivered again to the next subscription.
+pub async fn records_not_committed_are_delivered_again_to_the_next_subscription(log: Log) {
+    let mut records = Vec::new();
+    for n in 0..4 {
+        records.push(appended(&log, "organisation-c", &format!("command {n}")).await);
+    }
+    let first = subscribed(&log).await;
+    assert_eq!(read(&*first, 4).await, records);
+    drop(first);
+
+    let second = subscribed(&log).await;
+    assert_eq!(read(&*second, 4).await, records);
+}
+
+/// Case: a subscription holds every partition it delivered a record from (while it is the
+/// group's only member), and no partition the log does not have.
+pub async fn a_subscription_holds_the_partitions_it_delivers_from(log: Log) {
+    let mut count = 0;
+    for n in 0..8 {
+        appended(&log, &format!("organisation-{n}"), "command").await;
+        count += 1;
+    }
+    let subscription = subscribed(&log).await;
+    for record in read(&*subscription, count).await {
+        assert!(
+            subscription.holds(record.position.partition),
+            "delivered from partition {} without holding it",
+            record.position.partition
+        );
+    }
+    assert!(!subscription.holds(log.partitions()));
+    assert!(!subscription.holds(u32::MAX));
+}
+
+/// Case: tasks calling `next` on one subscription at once each get different records, and
+/// together every record.
+pub async fn concurrent_readers_of_one_subscription_get_different_records(log: Log) {
+    let mut expected = BTreeSet::new();
+    for n in 0..12 {
+        let record = appended(&log, &format!("organisation-{}", n % 3), &format!("{n}")).await;
+        expected.insert(record.position);
+    }
+    let subscription = subscribed(&log).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let deadline = Instant::now() + READ_LIMIT;
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (subscription, seen) = (subscription.clone(), seen.clone());
+            tokio::spawn(async move {
+                while seen.lock().expect("no reader panicked").len() < 12
+                    && Instant::now() < deadline
+                {
+                    if let Some(record) = subscription.next(POLL).await.expect("next succeeds") {
+                        seen.lock()
+                            .expect("no reader panicked")
+                            .push(record.position);
+                    }
+                }
+            })
+        })
+        .collect();
+    for reader in readers {
+        reader.await.expect("a reader finishes");
+    }
+    let seen = seen.lock().expect("no reader panicked").clone();
+    let distinct: BTreeSet<LogPosition> = seen.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        seen.len(),
+        "a record was read twice: {seen:?}"
+    );
+    assert_eq!(distinct, expected);
+}
+
+/// Case: `lag` counts, per partition held, the records appended and not committed: all of
+/// them before a commit, none after the last one is committed. (A log may learn the numbers
+/// while it is read, so the case keeps reading while it waits for them.)
+pub async fn lag_counts_records_appended_but_not_committed(log: Log) {
+    let mut records = Vec::new();
+    for n in 0..5 {
+        records.push(appended(&log, "organisation-d", &format!("command {n}")).await);
+    }
+    let partition = records[0].position.partition;
+    let subscription = subscribed(&log).await;
+    assert_eq!(read(&*subscription, 5).await, records);
+
+    lag_becomes(&*subscription, partition, 5).await;
+    subscription
+        .commit(records[4].position)
+        .await
+        .expect("commit succeeds");
+    lag_becomes(&*subscription, partition, 0).await;
+}
+
+async fn lag_becomes(subscription: &dyn LogSubscription, partition: u32, expected: u64) {
+    let deadline = Instant::now() + READ_LIMIT;
+    loop {
+        let lag = subscription.lag();
+        if lag.contains(&(partition, expected)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lag of partition {partition} is not {expected} within {READ_LIMIT:?}: {lag:?}"
+        );
+        let extra = subscription.next(POLL).await.expect("next succeeds");
+        assert_eq!(extra, None, "a record beyond those appended");
+    }
+}
+
+/// Case: two subscriptions of the group come to hold every partition between them, each
+/// partition by exactly one, and both some.
+pub async fn subscriptions_of_one_group_share_the_partitions(log: Log) {
+    let partitions = log.partitions();
+    let (first, second) = (subscribed(&log).await, subscribed(&log).await);
+    let deadline = Instant::now() + READ_LIMIT;
+    loop {
+        let first_holds: BTreeSet<u32> = (0..partitions).filter(|&p| first.holds(p)).collect();
+        let second_holds: BTreeSet<u32> = (0..partitions).filter(|&p| second.holds(p)).collect();
+        let shared_fairly = first_holds.is_disjoint(&second_holds)
+            && first_holds.len() + second_holds.len() == partitions as usize
+            && (partitions < 2 || (!first_holds.is_empty() && !second_holds.is_empty()));
+        if shared_fairly {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "partitions not shared within {READ_LIMIT:?}: {first_holds:?} and {second_holds:?}"
+        );
+        // Both members read, as workers do: a member that does not read takes no part in
+        // the group's rebalances.
+        let (a, b) = tokio::join!(first.next(POLL), second.next(POLL));
+        assert_eq!(
+            (a.expect("next succeeds"), b.expect("next succeeds")),
+            (None, None),
+            "a record from an empty log"
+        );
+    }
+}
+
+/// Case: a log that answers reports healthy.
+pub async fn health_check_succeeds_when_the_log_answers(log: Log) {
+    log.check_health().await.expect("the log is healthy");
+}
+
+/// Case: with its broker unreachable, `append` and `check_health` answer `Unavailable` within
+/// `bound` (never `Ok`, never a hang), and `next` returns within its wait.
+pub async fn unreachable_log_is_unavailable_within_its_bound(log: Log, bound: Duration) {
+    let started = Instant::now();
+    let appended = log.append(b"organisation-e", b"command").await;
+    let took = started.elapsed();
+    assert!(
+        matches!(appended, Err(LogError::Unavailable(_))),
+        "append without a broker: {appended:?}"
+    );
+    assert!(
+        took <= bound + SLACK,
+        "append took {took:?}, bound {bound:?}"
+    );
+
+    let started = Instant::now();
+    let health = log.check_health().await;
+    let took = started.elapsed();
+    assert!(
+        matches!(health, Err(LogError::Unavailable(_))),
+        "{health:?}"
+    );
+    assert!(
+        took <= bound + SLACK,
+        "health took {took:?}, bound {bound:?}"
+    );
+
+    if let Ok(subscription) = log.subscribe().await {
+        let wait = Duration::from_millis(500);
+        let started = Instant::now();
+        let next = subscription.next(wait).await;
+        let took = started.elapsed();
+        assert!(
+            matches!(next, Ok(None) | Err(LogError::Unavailable(_))),
+            "{next:?}"
+        );
+        assert!(took <= wait + SLACK, "next took {took:?}, waiting {wait:?}");
+    }
+}
