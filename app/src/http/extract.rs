@@ -1,5 +1,7 @@
 //! Extractors whose every rejection is an [`ApiError`], so clients always get our error body.
 
+use std::collections::HashSet;
+
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCODING};
 use axum::http::request::Parts;
@@ -164,16 +166,16 @@ fn is_canonical_version(digits: &str) -> bool {
 /// The longest version an `If-Match` may name, in digits.
 const MAX_IF_MATCH_DIGITS: usize = 18;
 
-/// The query string as decoded `(name, value)` pairs, refusing repeated names.
+/// The query string as decoded `(name, value)` pairs, refusing repeated names; in time linear in
+/// the query's length, however many names a client sends.
 pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
         .map_err(|e| ApiError::invalid_query(format!("the query string is malformed: {e}")))?;
-    for (index, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..index].iter().any(|(seen, _)| seen == name) {
-            return Err(ApiError::invalid_query(format!(
-                "query parameter {name:?} is repeated"
-            )));
-        }
+    let mut seen = HashSet::with_capacity(pairs.len());
+    if let Some((name, _)) = pairs.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+        return Err(ApiError::invalid_query(format!(
+            "query parameter {name:?} is repeated"
+        )));
     }
     Ok(pairs)
 }
