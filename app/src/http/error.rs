@@ -8,6 +8,8 @@ use domain::{
 };
 use serde::Serialize;
 
+use super::error_code::ErrorCode;
+
 /// Seconds a client should wait before retrying when storage is unavailable.
 const RETRY_AFTER_SECONDS: &str = "1";
 
@@ -15,7 +17,7 @@ const RETRY_AFTER_SECONDS: &str = "1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorBody {
     /// A stable machine-readable code, e.g. `validation_failed`.
-    pub error_code: &'static str,
+    pub error_code: ErrorCode,
     /// A human-readable explanation.
     pub error_message: String,
     /// The refused fields, for validation errors.
@@ -32,18 +34,16 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
-/// An HTTP error: a status and our JSON body.
+/// An HTTP error: our JSON body, answered with its code's status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    status: StatusCode,
     body: ErrorBody,
 }
 
 impl ApiError {
     /// An error with no field details.
-    pub fn new(status: StatusCode, error_code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(error_code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             body: ErrorBody {
                 error_code,
                 error_message: message.into(),
@@ -54,47 +54,44 @@ impl ApiError {
 
     /// 400 `invalid_json`: the body is not one well-formed JSON document we accept.
     pub fn invalid_json(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
+        Self::new(ErrorCode::InvalidJson, message)
     }
 
     /// 400 `invalid_query`.
     pub fn invalid_query(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+        Self::new(ErrorCode::InvalidQuery, message)
     }
 
     /// 400 `invalid_id`: a path id that is not a UUID.
     pub fn invalid_id(text: &str) -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_id",
+            ErrorCode::InvalidId,
             format!("payment id {text:?} is not a UUID"),
         )
     }
 
     /// 400 `invalid_header`.
     pub fn invalid_header(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_header", message)
+        Self::new(ErrorCode::InvalidHeader, message)
     }
 
     /// 413 `payload_too_large`: the body is larger than `--max-body-bytes`.
     pub fn payload_too_large() -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than this server accepts",
         )
     }
 
     /// 404 `route_not_found`.
     pub fn route_not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+        Self::new(ErrorCode::RouteNotFound, "no such route")
     }
 
     /// 405 `method_not_allowed`.
     pub fn method_not_allowed() -> Self {
         Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this route does not support this method",
         )
     }
@@ -102,15 +99,14 @@ impl ApiError {
     /// 500 `internal_error`: says nothing about the cause, which goes to the log.
     pub fn internal() -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "the server failed to process the request; it has been logged",
         )
     }
 
     /// The status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.body.error_code.status()
     }
 
     /// The body.
@@ -130,9 +126,8 @@ impl From<ValidationError> for ApiError {
             })
             .collect();
         Self {
-            status: StatusCode::BAD_REQUEST,
             body: ErrorBody {
-                error_code: "validation_failed",
+                error_code: ErrorCode::ValidationFailed,
                 error_message: format!("the payment is invalid: {error}"),
                 details,
             },
@@ -146,8 +141,7 @@ impl From<RepositoryError> for ApiError {
             RepositoryError::Unavailable(cause) => {
                 tracing::warn!(%cause, "storage unavailable");
                 Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
+                    ErrorCode::StorageUnavailable,
                     "the payment storage is temporarily unavailable; retry later",
                 )
             }
@@ -158,8 +152,7 @@ impl From<RepositoryError> for ApiError {
             RepositoryError::TooLarge(cause) => {
                 tracing::info!(%cause, "payment too large for the storage");
                 Self::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     "the payment is larger than the storage accepts",
                 )
             }
@@ -168,22 +161,18 @@ impl From<RepositoryError> for ApiError {
 }
 
 fn not_found(id: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("payment {id} not found"),
-    )
+    ApiError::new(ErrorCode::NotFound, format!("payment {id} not found"))
 }
 
 fn version_conflict(message: String) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
+    ApiError::new(ErrorCode::VersionConflict, message)
 }
 
 impl From<CreatePaymentError> for ApiError {
     fn from(error: CreatePaymentError) -> Self {
         match error {
             CreatePaymentError::Conflict { .. } => {
-                Self::new(StatusCode::CONFLICT, "payment_exists", error.to_string())
+                Self::new(ErrorCode::PaymentExists, error.to_string())
             }
             CreatePaymentError::Storage(storage) => storage.into(),
         }
@@ -204,13 +193,11 @@ impl From<UpdatePaymentError> for ApiError {
         match error {
             UpdatePaymentError::NotFound { id } => not_found(id),
             UpdatePaymentError::VersionConflict { .. } => version_conflict(error.to_string()),
-            UpdatePaymentError::PreconditionFailed { .. } => Self::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                error.to_string(),
-            ),
+            UpdatePaymentError::PreconditionFailed { .. } => {
+                Self::new(ErrorCode::PreconditionFailed, error.to_string())
+            }
             UpdatePaymentError::VersionExhausted { .. } => {
-                Self::new(StatusCode::CONFLICT, "version_exhausted", error.to_string())
+                Self::new(ErrorCode::VersionExhausted, error.to_string())
             }
             UpdatePaymentError::Storage(storage) => storage.into(),
         }
@@ -237,8 +224,9 @@ impl From<ListPaymentsError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let status = self.status();
+        let mut response = (status, axum::Json(self.body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),

@@ -5,10 +5,11 @@ use std::collections::HashSet;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCODING};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use domain::{PaymentId, Version};
 
 use super::error::ApiError;
+use super::error_code::ErrorCode;
 use super::json::{parse_payment_document, PaymentDocument};
 use super::middleware::body_limit::{read_limited, BodyError};
 use super::AppState;
@@ -29,8 +30,7 @@ impl FromRequest<AppState> for JsonDocument {
             .map_err(|error| match error {
                 BodyError::TooLarge => ApiError::payload_too_large(),
                 BodyError::Unreadable(cause) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_body",
+                    ErrorCode::InvalidBody,
                     format!("the request body could not be read: {cause}"),
                 ),
             })?;
@@ -58,15 +58,13 @@ fn check_codings(headers: &HeaderMap) -> Result<(), ApiError> {
     };
     if !only(CONTENT_ENCODING, "identity") {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Content-Encoding is not supported: send the body uncompressed",
         ));
     }
     if !only(TRANSFER_ENCODING, "chunked") {
         return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "unsupported_transfer_coding",
+            ErrorCode::UnsupportedTransferCoding,
             "Transfer-Encoding other than chunked is not supported",
         ));
     }
@@ -77,8 +75,7 @@ fn check_codings(headers: &HeaderMap) -> Result<(), ApiError> {
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let unsupported = || {
         ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
         )
     };
@@ -107,9 +104,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PaymentPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(text) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_id", rejection.body_text())
-            })?;
+            .map_err(|rejection| ApiError::new(ErrorCode::InvalidId, rejection.body_text()))?;
         PaymentId::parse(&text)
             .map(PaymentPath)
             .map_err(|_| ApiError::invalid_id(&text))

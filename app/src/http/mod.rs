@@ -3,6 +3,7 @@
 pub mod body;
 pub mod dto;
 pub mod error;
+pub mod error_code;
 pub mod extract;
 pub mod handlers;
 pub mod json;

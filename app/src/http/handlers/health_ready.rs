@@ -1,11 +1,11 @@
 //! `GET /health/ready`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::openapi::{responses, OPERATIONS_TAG};
 use crate::http::AppState;
 
@@ -31,8 +31,7 @@ pub async fn health_ready(State(state): State<AppState>) -> Result<Json<Readines
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
             Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
+                ErrorCode::StorageUnavailable,
                 "the payment storage is not reachable; this instance is not ready",
             ))
         }

@@ -7,6 +7,7 @@ use domain::{FieldError, PaymentUpdate, ValidationError, VersionCheck};
 
 use crate::http::dto::{parse_payment_request, payment_response};
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::extract::{IfMatch, JsonDocument, PaymentPath};
 use crate::http::openapi::params::{IfMatchParam, PaymentIdParam};
 use crate::http::openapi::schemas::UpdatePaymentRequestBody;
@@ -36,8 +37,7 @@ pub async fn update_payment(
     let request = parse_payment_request(document)?;
     if let Some(body_id) = request.id.filter(|body_id| *body_id != id) {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "id_mismatch",
+            ErrorCode::IdMismatch,
             format!("data.id {body_id} does not match the payment id {id} in the path"),
         ));
     }

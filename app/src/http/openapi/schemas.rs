@@ -12,6 +12,7 @@ use utoipa::openapi::RefOr;
 use utoipa::{Number, PartialSchema, ToSchema};
 
 use super::attributes;
+use crate::http::error_code::ErrorCode;
 
 /// A `$ref` to the component schema `name`.
 pub fn reference(name: &str) -> RefOr<Schema> {
@@ -159,7 +160,7 @@ fn error_body() -> RefOr<Schema> {
         .property(
             "error_code",
             string()
-                .pattern(Some("^[a-z][a-z_]*$"))
+                .enum_values(Some(ErrorCode::ALL.iter().map(|code| code.as_str())))
                 .description(Some("Stable machine-readable code.")),
         )
         .required("error_message")
