@@ -13,6 +13,17 @@ use super::error_code::ErrorCode;
 /// Seconds a client should wait before retrying when storage is unavailable.
 const RETRY_AFTER_SECONDS: &str = "1";
 
+/// Most refused fields an answer lists in `details`; `details_omitted` counts the rest, so a
+/// body with 50,000 broken fields is not answered with 50,000 entries.
+pub const MAX_DETAILS: usize = 100;
+
+/// Most refused fields named in a validation error's `error_message`.
+const MAX_MESSAGE_FIELDS: usize = 3;
+
+/// The longest `error_message`, and the longest `field` or `message` of a detail, in bytes:
+/// longer text (a client's key, echoed in a field path) is cut and ends in `…`.
+pub const MAX_TEXT_BYTES: usize = 512;
+
 /// The JSON body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorBody {
@@ -20,9 +31,16 @@ pub struct ErrorBody {
     pub error_code: ErrorCode,
     /// A human-readable explanation.
     pub error_message: String,
-    /// The refused fields, for validation errors.
+    /// The refused fields, for validation errors: the first [`MAX_DETAILS`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<ErrorDetail>,
+    /// How many refused fields `details` leaves out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub details_omitted: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// One refused field.
@@ -41,13 +59,14 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with no field details.
+    /// An error with no field details; `message` is cut to [`MAX_TEXT_BYTES`].
     pub fn new(error_code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             body: ErrorBody {
                 error_code,
-                error_message: message.into(),
+                error_message: bounded(message.into()),
                 details: Vec::new(),
+                details_omitted: 0,
             },
         }
     }
@@ -115,21 +134,49 @@ impl ApiError {
     }
 }
 
+/// `text`, cut at a character boundary to at most [`MAX_TEXT_BYTES`] with `…` marking the cut.
+fn bounded(mut text: String) -> String {
+    const MARK: char = '…';
+    if text.len() > MAX_TEXT_BYTES {
+        let cut = text.floor_char_boundary(MAX_TEXT_BYTES - MARK.len_utf8());
+        text.truncate(cut);
+        text.push(MARK);
+    }
+    text
+}
+
 impl From<ValidationError> for ApiError {
+    /// 400 `validation_failed`, bounded whatever the number of fields: the message names the
+    /// first [`MAX_MESSAGE_FIELDS`], `details` lists the first [`MAX_DETAILS`].
     fn from(error: ValidationError) -> Self {
-        let details = error
-            .fields()
+        let fields = error.fields();
+        let details = fields
             .iter()
+            .take(MAX_DETAILS)
             .map(|FieldError { field, message }| ErrorDetail {
-                field: field.clone(),
-                message: message.clone(),
+                field: bounded(field.clone()),
+                message: bounded(message.clone()),
             })
             .collect();
+        let named: Vec<String> = fields
+            .iter()
+            .take(MAX_MESSAGE_FIELDS)
+            .map(ToString::to_string)
+            .collect();
+        let mut message = format!("the payment is invalid: {}", named.join("; "));
+        if let Some(more) = fields
+            .len()
+            .checked_sub(MAX_MESSAGE_FIELDS)
+            .filter(|n| *n > 0)
+        {
+            message.push_str(&format!("; and {more} more"));
+        }
         Self {
             body: ErrorBody {
                 error_code: ErrorCode::ValidationFailed,
-                error_message: format!("the payment is invalid: {error}"),
+                error_message: bounded(message),
                 details,
+                details_omitted: fields.len().saturating_sub(MAX_DETAILS),
             },
         }
     }
@@ -233,5 +280,58 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(count: usize) -> ValidationError {
+        ValidationError(
+            (0..count)
+                .map(|i| FieldError::new(format!("data.attributes.p[{i}].birth_date"), "bad"))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_few_refused_fields_are_all_named_and_listed() {
+        let body = ApiError::from(errors(2)).body().clone();
+        assert_eq!(
+            body.error_message,
+            "the payment is invalid: data.attributes.p[0].birth_date: bad; \
+             data.attributes.p[1].birth_date: bad"
+        );
+        assert_eq!(body.details.len(), 2);
+        assert_eq!(body.details_omitted, 0);
+    }
+
+    #[test]
+    fn many_refused_fields_are_listed_up_to_the_cap_and_counted_beyond_it() {
+        let body = ApiError::from(errors(50_000)).body().clone();
+        assert_eq!(body.details.len(), MAX_DETAILS);
+        assert_eq!(body.details_omitted, 50_000 - MAX_DETAILS);
+        assert_eq!(body.details[99].field, "data.attributes.p[99].birth_date");
+        assert!(
+            body.error_message
+                .ends_with("p[2].birth_date: bad; and 49997 more"),
+            "{}",
+            body.error_message
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut_at_a_character_boundary() {
+        let key = "é".repeat(MAX_TEXT_BYTES);
+        let error =
+            ValidationError::single(FieldError::new(format!("data.{key}"), "is not a field"));
+        let body = ApiError::from(error).body().clone();
+        for text in [&body.error_message, &body.details[0].field] {
+            assert!(text.len() <= MAX_TEXT_BYTES, "{}", text.len());
+            assert!(text.ends_with('…'), "{text}");
+        }
+        let message = ApiError::invalid_query(key).body().error_message.clone();
+        assert!(message.len() <= MAX_TEXT_BYTES && message.ends_with('…'));
     }
 }

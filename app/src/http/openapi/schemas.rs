@@ -12,6 +12,7 @@ use utoipa::openapi::RefOr;
 use utoipa::{Number, PartialSchema, ToSchema};
 
 use super::attributes;
+use crate::http::error::MAX_DETAILS;
 use crate::http::error_code::ErrorCode;
 
 /// A `$ref` to the component schema `name`.
@@ -170,9 +171,18 @@ fn error_body() -> RefOr<Schema> {
             ArrayBuilder::new()
                 .items(detail)
                 .min_items(Some(1))
-                .description(Some(
-                    "One entry per refused field (validation errors only).",
-                )),
+                .max_items(Some(MAX_DETAILS))
+                .description(Some(format!(
+                    "One entry per refused field (validation errors only), the first \
+                     {MAX_DETAILS}."
+                ))),
+        )
+        .property(
+            "details_omitted",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .description(Some("How many refused fields `details` leaves out.")),
         )
         .into()
 }
