@@ -132,4 +132,4 @@ mod mongo;
 #[cfg(feature = "memory")]
 pub use memory::InMemoryPaymentRepository;
 #[cfg(feature = "mongo")]
-pub use mongo::{MongoConfig, MongoPaymentRepository, MongoSetupError};
+pub use mongo::{DetachedOperations, MongoConfig, MongoPaymentRepository, MongoSetupError};

@@ -52,8 +52,9 @@ pub enum StartupError {
 
 /// The complete application router for `config`, storage included.
 pub async fn build_app(config: &Config) -> Result<App, StartupError> {
-    let repository = storage::build_repository(config).await?;
-    build_app_with_repository(config, repository)
+    let metrics = Metrics::new()?;
+    let repository = storage::build_repository(config, &metrics).await?;
+    build_app_with(config, repository, metrics)
 }
 
 /// The application router for `config` over `repository` instead of the configured backend
@@ -62,7 +63,14 @@ pub fn build_app_with_repository(
     config: &Config,
     repository: Arc<dyn PaymentRepository>,
 ) -> Result<App, StartupError> {
-    let metrics = Metrics::new()?;
+    build_app_with(config, repository, Metrics::new()?)
+}
+
+fn build_app_with(
+    config: &Config,
+    repository: Arc<dyn PaymentRepository>,
+    metrics: Metrics,
+) -> Result<App, StartupError> {
     let repository = MeteredRepository::wrap(repository, metrics.clone());
     let limits = http_limits(config);
     let state = AppState {

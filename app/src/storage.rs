@@ -7,22 +7,40 @@ use adapters::{InMemoryPaymentRepository, MongoConfig, MongoPaymentRepository};
 use domain::PaymentRepository;
 
 use crate::config::{Config, StorageKind};
+use crate::metrics::Metrics;
+use crate::storage_metrics::SampledGauge;
 use crate::StartupError;
 
-/// The repository for `config.storage`.
+/// The repository for `config.storage`, with its gauges registered in `metrics` (MongoDB:
+/// `storage_detached_operations`).
 ///
 /// MongoDB is not contacted here: the server starts (and answers 503 with `Retry-After`) while
 /// the database is down, and serves as soon as it comes up. Only a configuration that can never
 /// work (a malformed URI, an invalid name) stops the start.
-pub async fn build_repository(config: &Config) -> Result<Arc<dyn PaymentRepository>, StartupError> {
+pub async fn build_repository(
+    config: &Config,
+    metrics: &Metrics,
+) -> Result<Arc<dyn PaymentRepository>, StartupError> {
     match config.storage {
         StorageKind::Memory => Ok(Arc::new(InMemoryPaymentRepository::new())),
-        StorageKind::Mongo => MongoPaymentRepository::open(&mongo_config(config))
-            .await
-            .map(|repository| Arc::new(repository) as Arc<dyn PaymentRepository>)
-            .map_err(|e| StartupError::Storage(e.to_string())),
+        StorageKind::Mongo => {
+            let repository = MongoPaymentRepository::open(&mongo_config(config))
+                .await
+                .map_err(|e| StartupError::Storage(e.to_string()))?;
+            let detached = repository.detached_operations();
+            SampledGauge::register(
+                metrics,
+                DETACHED_GAUGE,
+                "Storage operations still running that their request stopped waiting for.",
+                move || i64::try_from(detached.count()).unwrap_or(i64::MAX),
+            )?;
+            Ok(Arc::new(repository))
+        }
     }
 }
+
+/// The gauge of [`MongoPaymentRepository::detached_operations`].
+pub const DETACHED_GAUGE: &str = "storage_detached_operations";
 
 /// The `--mongo-*` options as the adapter's settings.
 pub fn mongo_config(config: &Config) -> MongoConfig {
@@ -35,6 +53,7 @@ pub fn mongo_config(config: &Config) -> MongoConfig {
         operation_timeout: Duration::from_millis(config.mongo_operation_timeout_ms),
         write_concern: config.mongo_write_concern.clone(),
         journal: config.mongo_journal,
+        max_detached_operations: config.mongo_max_detached_operations,
     }
 }
 
@@ -54,7 +73,9 @@ mod tests {
         config.mongo_uri = "mongodb://127.0.0.1:1/?directConnection=true".into();
         config.mongo_server_selection_timeout_ms = 200;
         config.mongo_operation_timeout_ms = 500;
-        let repository = build_repository(&config).await.unwrap();
+        let repository = build_repository(&config, &Metrics::new().unwrap())
+            .await
+            .unwrap();
         let refused = repository.check_health().await.unwrap_err();
         assert!(
             matches!(refused, domain::RepositoryError::Unavailable(_)),
@@ -68,7 +89,7 @@ mod tests {
         config.storage = StorageKind::Mongo;
         config.mongo_write_concern = "0".into();
         assert!(matches!(
-            build_repository(&config).await,
+            build_repository(&config, &Metrics::new().unwrap()).await,
             Err(StartupError::Storage(_))
         ));
     }

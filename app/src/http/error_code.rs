@@ -70,7 +70,7 @@ catalogue! {
     UnsupportedMediaType = UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "the body is not sent as `application/json`, or with a `Content-Encoding` other than `identity`", "send the body as JSON with Content-Type: application/json";
     InternalError = INTERNAL_SERVER_ERROR, "internal_error", "a bug; the message says nothing about internals, the log has the details under the request id", "the server failed to process the request; it has been logged";
     UnsupportedTransferCoding = NOT_IMPLEMENTED, "unsupported_transfer_coding", "a `Transfer-Encoding` other than `chunked`, which the server would not decode", "Transfer-Encoding other than chunked is not supported";
-    StorageUnavailable = SERVICE_UNAVAILABLE, "storage_unavailable", "the storage is unreachable or too slow; comes with `Retry-After`", "the payment storage is temporarily unavailable; retry later";
+    StorageUnavailable = SERVICE_UNAVAILABLE, "storage_unavailable", "the storage is unreachable or too slow, or still busy with `--mongo-max-detached-operations` operations earlier requests gave up on; comes with `Retry-After`", "the payment storage is temporarily unavailable; retry later";
     RequestTimeout = SERVICE_UNAVAILABLE, "request_timeout", "the request took longer than the server allows (`--request-timeout-ms`); comes with `Retry-After`", "the request took longer than this server allows; retry later";
 }
 
