@@ -141,4 +141,6 @@ pub use memory::InMemoryCommandLog;
 #[cfg(feature = "memory")]
 pub use memory::{InMemoryCommandStore, InMemoryPaymentRepository};
 #[cfg(feature = "mongo")]
-pub use mongo::{MongoCommandStore, MongoConfig, MongoPaymentRepository, MongoSetupError};
+pub use mongo::{
+    DetachedOperations, MongoCommandStore, MongoConfig, MongoPaymentRepository, MongoSetupError,
+};

@@ -47,14 +47,18 @@ impl Worker {
 
 /// Builds what `config` asks for, on its configured storage.
 pub async fn compose(config: &Config) -> Result<Composed, StartupError> {
-    let storage = build_storage(config).await?;
-    compose_with(config, storage).await
+    let metrics = Metrics::new()?;
+    let storage = build_storage(config, &metrics).await?;
+    compose_with(config, storage, metrics).await
 }
 
 /// Builds what `config` asks for over `storage` (tests pass storage that fails on purpose).
-pub async fn compose_with(config: &Config, storage: Storage) -> Result<Composed, StartupError> {
+pub async fn compose_with(
+    config: &Config,
+    storage: Storage,
+    metrics: Metrics,
+) -> Result<Composed, StartupError> {
     config.check().map_err(StartupError::Config)?;
-    let metrics = Metrics::new()?;
     let payments: Arc<dyn PaymentRepository> =
         MeteredRepository::wrap(storage.payments, metrics.clone());
     let service = PaymentService::new(payments);

@@ -250,6 +250,17 @@ pub struct Config {
     #[arg(long, env = "PAYMENT_SERVER_MONGO_JOURNAL", default_value_t = true, action = clap::ArgAction::Set)]
     pub mongo_journal: bool,
 
+    /// Most MongoDB operations left running after their request stopped waiting (timed out or
+    /// hung up); while there are this many, further payment requests get 503 at once (the
+    /// storage_detached_operations gauge shows the count).
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_MONGO_MAX_DETACHED_OPERATIONS",
+        default_value_t = 256,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub mongo_max_detached_operations: usize,
+
     /// Instead of serving, probe GET /health/live of the server this configuration describes and
     /// exit 0 if it answers 200, 1 otherwise (the container HEALTHCHECK).
     // No environment variable: one set by mistake would stop every start from serving.
@@ -360,6 +371,7 @@ mod tests {
             ["--max-concurrent-requests", "0"],
             ["--max-concurrent-requests", "1000001"],
             ["--request-timeout-ms", "0"],
+            ["--mongo-max-detached-operations", "0"],
         ] {
             let parsed = Config::try_parse_from(["payment-server", args[0], args[1]]);
             assert!(parsed.is_err(), "{args:?} should be refused");

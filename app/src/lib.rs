@@ -68,7 +68,14 @@ pub fn build_app_with_repository(
     config: &Config,
     repository: Arc<dyn PaymentRepository>,
 ) -> Result<App, StartupError> {
-    let metrics = Metrics::new()?;
+    build_app_with(config, repository, Metrics::new()?)
+}
+
+fn build_app_with(
+    config: &Config,
+    repository: Arc<dyn PaymentRepository>,
+    metrics: Metrics,
+) -> Result<App, StartupError> {
     let repository = MeteredRepository::wrap(repository, metrics.clone());
     let limits = http_limits(config);
     let state = AppState {

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
+use prometheus::core::Collector;
 use prometheus::{
     Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -159,6 +160,12 @@ impl Metrics {
                 .observe(elapsed.as_secs_f64()),
             _ => lookup().observe(elapsed.as_secs_f64()),
         }
+    }
+
+    /// Registers a collector of metrics kept elsewhere (see
+    /// [`crate::storage_metrics::SampledGauge`]).
+    pub fn register(&self, collector: Box<dyn Collector>) -> Result<(), prometheus::Error> {
+        self.0.registry.register(collector)
     }
 
     /// The Prometheus text exposition of every metric.

@@ -9,22 +9,9 @@ use adapters::{
 use domain::{CommandStore, PaymentRepository};
 
 use crate::config::{Config, StorageKind};
+use crate::metrics::Metrics;
+use crate::storage_metrics::SampledGauge;
 use crate::StartupError;
-
-/// The repository for `config.storage`.
-///
-/// MongoDB is not contacted here: the server starts (and answers 503 with `Retry-After`) while
-/// the database is down, and serves as soon as it comes up. Only a configuration that can never
-/// work (a malformed URI, an invalid name) stops the start.
-pub async fn build_repository(config: &Config) -> Result<Arc<dyn PaymentRepository>, StartupError> {
-    match config.storage {
-        StorageKind::Memory => Ok(Arc::new(InMemoryPaymentRepository::new())),
-        StorageKind::Mongo => MongoPaymentRepository::open(&mongo_config(config))
-            .await
-            .map(|repository| Arc::new(repository) as Arc<dyn PaymentRepository>)
-            .map_err(|e| StartupError::Storage(e.to_string())),
-    }
-}
 
 /// The payments repository and the command store of one backend.
 pub struct Storage {
@@ -34,8 +21,13 @@ pub struct Storage {
     pub commands: Arc<dyn CommandStore>,
 }
 
-/// The repository and command store for `config.storage`, on one connection pool.
-pub async fn build_storage(config: &Config) -> Result<Storage, StartupError> {
+/// The repository and command store for `config.storage`, on one connection pool, with their
+/// gauges registered in `metrics` (MongoDB: `storage_detached_operations`).
+///
+/// MongoDB is not contacted here: the server starts (and answers 503 with `Retry-After`) while
+/// the database is down, and serves as soon as it comes up. Only a configuration that can never
+/// work (a malformed URI, an invalid name) stops the start.
+pub async fn build_storage(config: &Config, metrics: &Metrics) -> Result<Storage, StartupError> {
     match config.storage {
         StorageKind::Memory => Ok(Storage {
             payments: Arc::new(InMemoryPaymentRepository::new()),
@@ -45,6 +37,13 @@ pub async fn build_storage(config: &Config) -> Result<Storage, StartupError> {
             let repository = MongoPaymentRepository::open(&mongo_config(config))
                 .await
                 .map_err(|e| StartupError::Storage(e.to_string()))?;
+            let detached = repository.detached_operations();
+            SampledGauge::register(
+                metrics,
+                DETACHED_GAUGE,
+                "Storage operations still running that their request stopped waiting for.",
+                move || i64::try_from(detached.count()).unwrap_or(i64::MAX),
+            )?;
             let commands = repository.command_store(
                 &config.mongo_commands_collection,
                 config.command_retention(),
@@ -57,6 +56,9 @@ pub async fn build_storage(config: &Config) -> Result<Storage, StartupError> {
     }
 }
 
+/// The gauge of [`MongoPaymentRepository::detached_operations`].
+pub const DETACHED_GAUGE: &str = "storage_detached_operations";
+
 /// The `--mongo-*` options as the adapter's settings.
 pub fn mongo_config(config: &Config) -> MongoConfig {
     MongoConfig {
@@ -68,6 +70,7 @@ pub fn mongo_config(config: &Config) -> MongoConfig {
         operation_timeout: Duration::from_millis(config.mongo_operation_timeout_ms),
         write_concern: config.mongo_write_concern.clone(),
         journal: config.mongo_journal,
+        max_detached_operations: config.mongo_max_detached_operations,
     }
 }
 
@@ -87,8 +90,10 @@ mod tests {
         config.mongo_uri = "mongodb://127.0.0.1:1/?directConnection=true".into();
         config.mongo_server_selection_timeout_ms = 200;
         config.mongo_operation_timeout_ms = 500;
-        let repository = build_repository(&config).await.unwrap();
-        let refused = repository.check_health().await.unwrap_err();
+        let repository = build_storage(&config, &Metrics::new().unwrap())
+            .await
+            .unwrap();
+        let refused = repository.payments.check_health().await.unwrap_err();
         assert!(
             matches!(refused, domain::RepositoryError::Unavailable(_)),
             "{refused:?}"
@@ -101,7 +106,7 @@ mod tests {
         config.storage = StorageKind::Mongo;
         config.mongo_write_concern = "0".into();
         assert!(matches!(
-            build_repository(&config).await,
+            build_storage(&config, &Metrics::new().unwrap()).await,
             Err(StartupError::Storage(_))
         ));
     }

@@ -1,4 +1,5 @@
-//! A decorator that times every storage operation, so adapters stay free of metrics code.
+//! Storage metrics kept out of the adapters: a decorator that times every storage operation,
+//! and gauges read from counts an adapter keeps.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,6 +10,10 @@ use domain::{
     InsertOutcome, ListQuery, Page, Payment, PaymentId, PaymentRepository, RepositoryError,
     Version, WriteOutcome,
 };
+
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::IntGauge;
 
 use crate::metrics::Metrics;
 
@@ -42,6 +47,39 @@ impl MeteredRepository {
         self.metrics
             .record_storage(operation, label, started.elapsed());
         result
+    }
+}
+
+/// A gauge whose value is read from `sample` whenever metrics are rendered: for counts an
+/// adapter keeps, which must not depend on prometheus (the MongoDB adapter's detached
+/// operations).
+pub struct SampledGauge {
+    gauge: IntGauge,
+    sample: Box<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl SampledGauge {
+    /// Registers gauge `name` in `metrics`, read from `sample`.
+    pub fn register(
+        metrics: &Metrics,
+        name: &str,
+        help: &str,
+        sample: impl Fn() -> i64 + Send + Sync + 'static,
+    ) -> Result<(), prometheus::Error> {
+        let gauge = IntGauge::new(name, help)?;
+        let sample = Box::new(sample);
+        metrics.register(Box::new(Self { gauge, sample }))
+    }
+}
+
+impl Collector for SampledGauge {
+    fn desc(&self) -> Vec<&Desc> {
+        self.gauge.desc()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        self.gauge.set((self.sample)());
+        self.gauge.collect()
     }
 }
 
@@ -161,6 +199,20 @@ mod tests {
             );
             assert!(text.contains(&series), "missing {series} in\n{text}");
         }
+    }
+
+    #[test]
+    fn a_sampled_gauge_shows_its_source_at_each_rendering() {
+        let metrics = Metrics::new().unwrap();
+        let source = Arc::new(std::sync::atomic::AtomicI64::new(3));
+        let read = source.clone();
+        SampledGauge::register(&metrics, "things_left", "Things.", move || {
+            read.load(std::sync::atomic::Ordering::Relaxed)
+        })
+        .unwrap();
+        assert!(metrics.render().unwrap().contains("\nthings_left 3\n"));
+        source.store(0, std::sync::atomic::Ordering::Relaxed);
+        assert!(metrics.render().unwrap().contains("\nthings_left 0\n"));
     }
 
     #[tokio::test]

@@ -58,8 +58,9 @@ impl Document {
         self.validator(&json!({"$ref": format!("#/components/schemas/{name}")}))
     }
 
-    /// Asserts that `reply` to `method path` is documented: its status is listed, its documented
-    /// headers are present, and a documented JSON body validates against its schema.
+    /// Asserts that `reply` to `method path` is documented: its status is listed (and its
+    /// `error_code`, for a refusal), its documented headers are present, and a documented JSON
+    /// body validates against its schema.
     pub fn assert_conforms(&self, method: &str, path: &str, reply: &Reply) {
         let operation = self.operation(method, path);
         let status = reply.status.as_u16().to_string();
@@ -81,6 +82,14 @@ impl Document {
             None => assert_eq!(reply.body, Value::Null, "{method} {path} {status}"),
             Some(content) => {
                 let (media_type, media) = content.iter().next().expect("a media type");
+                if let Some(code) = reply.body["error_code"].as_str() {
+                    assert!(
+                        media["examples"].get(code).is_some(),
+                        "{method} {path} answered {status} `{code}`, which is not documented \
+                         under {status}: {}",
+                        reply.body
+                    );
+                }
                 assert_eq!(reply.header("content-type"), Some(media_type.as_str()));
                 let validator = self.validator(&media["schema"]);
                 let errors: Vec<String> = validator
@@ -95,4 +104,12 @@ impl Document {
             }
         }
     }
+}
+
+/// The `error_code`s an error response documents: the keys of its examples.
+pub fn documented_codes(response: &Value) -> Vec<String> {
+    response["content"]["application/json"]["examples"]
+        .as_object()
+        .map(|examples| examples.keys().cloned().collect())
+        .unwrap_or_default()
 }

@@ -241,6 +241,35 @@ async fn operator_strings_as_values_are_stored_verbatim_and_never_interpreted(ap
     }
 }
 
+async fn fifty_thousand_refused_fields_get_an_answer_of_a_few_kilobytes(app: TestApp) {
+    let organisation = new_organisation_id();
+    let parties = vec![r#"{"birth_date":0}"#; 50_000].join(",");
+    let body = format!(
+        r#"{{"data":{{"organisation_id":"{organisation}","attributes":{{"amount":"1.00","currency":"GBP","parties":[{parties}]}}}}}}"#
+    );
+    assert!(body.len() > 800_000, "{}", body.len());
+
+    let response = app
+        .request(Method::POST, "/v1/payments")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers");
+
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let answer = response.bytes().await.expect("a body");
+    assert!(answer.len() < 16 * 1024, "{} bytes", answer.len());
+    let answer: Value = serde_json::from_slice(&answer).expect("JSON");
+    assert_eq!(answer["error_code"], "validation_failed", "{answer}");
+    assert_eq!(answer["details"].as_array().map(Vec::len), Some(100));
+    assert_eq!(answer["details_omitted"], 50_000 - 100);
+    assert_eq!(
+        answer["details"][0]["field"],
+        "data.attributes.parties[0].birth_date"
+    );
+}
+
 tests::backend_tests!(
     duplicate_keys_at_any_level_return_400_even_with_equal_values,
     invalid_utf8_anywhere_returns_400,
@@ -249,4 +278,5 @@ tests::backend_tests!(
     ten_megabyte_strings_return_413_under_the_default_limit,
     ten_megabyte_strings_under_a_raised_limit_are_stored_exactly_or_refused_cleanly,
     operator_strings_as_values_are_stored_verbatim_and_never_interpreted,
+    fifty_thousand_refused_fields_get_an_answer_of_a_few_kilobytes,
 );

@@ -178,10 +178,47 @@ async fn a_huge_query_string_is_refused_or_answered_never_5xx(app: TestApp) {
     }
 }
 
+/// `count` distinct names of three characters each (`aaa`, `aab`, ...).
+fn distinct_names(count: usize) -> Vec<String> {
+    const ALPHABET: &[u8; 62] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    (0..count)
+        .map(|i| {
+            [i / (62 * 62), i / 62 % 62, i % 62]
+                .map(|digit| char::from(ALPHABET[digit]))
+                .iter()
+                .collect()
+        })
+        .collect()
+}
+
+async fn a_sixty_kilobyte_query_of_distinct_names_gets_the_right_400(app: TestApp) {
+    let names = distinct_names(15_000);
+    let distinct = format!("/v1/payments?{}", names.join("&"));
+    let repeated_last = format!("{distinct}&{}", names[names.len() - 1]);
+    assert!(distinct.len() > 60_000, "{}", distinct.len());
+
+    let unknown = app.get(&distinct).await;
+    let repeated = app.get(&repeated_last).await;
+
+    let body = unknown.assert_error(StatusCode::BAD_REQUEST, "invalid_query");
+    assert_eq!(
+        body["error_message"], "unknown query parameter \"aaa\"",
+        "{body}"
+    );
+    let body = repeated.assert_error(StatusCode::BAD_REQUEST, "invalid_query");
+    let last = &names[names.len() - 1];
+    assert_eq!(
+        body["error_message"],
+        format!("query parameter {last:?} is repeated"),
+        "{body}"
+    );
+}
+
 tests::backend_tests!(
     percent_encoded_path_tricks_return_400_or_404_json,
     odd_request_targets_are_refused_without_a_5xx,
     operator_injection_in_list_filters_returns_400,
     integers_beyond_64_bits_in_queries_return_400,
     a_huge_query_string_is_refused_or_answered_never_5xx,
+    a_sixty_kilobyte_query_of_distinct_names_gets_the_right_400,
 );

@@ -124,7 +124,7 @@ proptest! {
             }
             Err(refused) => {
                 prop_assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
-                prop_assert_eq!(refused.body().error_code, "validation_failed");
+                prop_assert_eq!(refused.body().error_code.as_str(), "validation_failed");
                 prop_assert!(!refused.body().details.is_empty());
             }
         }

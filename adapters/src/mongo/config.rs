@@ -10,7 +10,7 @@ use mongodb::Client;
 ///
 /// The defaults are the server's documented ones: a local MongoDB, database `payment`,
 /// collection `payments`, 2 s to connect and to find a server, 3 s per operation, writes
-/// acknowledged by a majority and journaled.
+/// acknowledged by a majority and journaled, at most 256 detached operations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MongoConfig {
     /// The connection string, e.g. `mongodb://127.0.0.1:27017`. Options in it (replica set,
@@ -30,6 +30,9 @@ pub struct MongoConfig {
     pub write_concern: String,
     /// Whether writes wait for the on-disk journal (`j: true`).
     pub journal: bool,
+    /// Most operations left running after their caller stopped waiting (timed out or gone);
+    /// while there are this many, new calls are refused as unavailable. At least 1.
+    pub max_detached_operations: usize,
 }
 
 impl Default for MongoConfig {
@@ -43,6 +46,7 @@ impl Default for MongoConfig {
             operation_timeout: Duration::from_secs(3),
             write_concern: "majority".into(),
             journal: true,
+            max_detached_operations: 256,
         }
     }
 }
@@ -70,6 +74,11 @@ impl MongoConfig {
         self.check_names()?;
         if self.operation_timeout.is_zero() {
             return Err(refuse("the operation timeout must be above zero"));
+        }
+        if self.max_detached_operations == 0 {
+            return Err(refuse(
+                "the limit of detached operations must be above zero",
+            ));
         }
         let write_concern = WriteConcern::builder()
             .w(self.acknowledgment()?)

@@ -2,6 +2,7 @@
 
 mod commands;
 mod config;
+mod detached;
 mod document;
 mod errors;
 mod indexes;
@@ -19,6 +20,7 @@ use mongodb::{Collection, Database};
 
 pub use commands::MongoCommandStore;
 pub use config::{MongoConfig, MongoSetupError};
+pub use detached::DetachedOperations;
 use document::{id_value, PaymentDocument, ID, ORGANISATION_ID, VERSION};
 use errors::{is_duplicate_key, repository_error, timed_out};
 use indexes::Indexes;
@@ -44,6 +46,8 @@ pub struct MongoPaymentRepository {
     collection: Collection<Document>,
     operation_timeout: std::time::Duration,
     indexes: Indexes,
+    detached: DetachedOperations,
+    max_detached: usize,
 }
 
 impl MongoPaymentRepository {
@@ -60,11 +64,20 @@ impl MongoPaymentRepository {
             collection,
             operation_timeout: config.operation_timeout,
             indexes: Indexes::payments(),
+            detached: DetachedOperations::default(),
+            max_detached: config.max_detached_operations,
         };
         repository
             .indexes
             .request(&repository.collection, config.operation_timeout);
         Ok(repository)
+    }
+
+    /// The operations of this repository (and its clones) still running that no caller waits for
+    /// any more; a new call is refused as unavailable while there are
+    /// [`MongoConfig::max_detached_operations`] of them.
+    pub fn detached_operations(&self) -> DetachedOperations {
+        self.detached.clone()
     }
 
     /// Creates the indexes the queries rely on, if they are missing, and waits for it.
@@ -89,6 +102,9 @@ impl MongoPaymentRepository {
     /// answered nothing for about 20 seconds (docs/benchmarks/README.md). The driver's own
     /// server-selection and connection timeouts still end an operation on a server that is gone,
     /// and at the latest it is dropped at [`BACKGROUND_LIMIT_FACTOR`] times the operation timeout.
+    /// Operations left running so are counted ([`Self::detached_operations`]); while there are
+    /// [`MongoConfig::max_detached_operations`] of them, calls are refused at once as
+    /// unavailable instead of adding to them.
     async fn bounded<T, F>(
         &self,
         operation: impl FnOnce(MongoPaymentRepository) -> F,
@@ -97,6 +113,14 @@ impl MongoPaymentRepository {
         T: Send + 'static,
         F: Future<Output = Result<T, RepositoryError>> + Send + 'static,
     {
+        let detached = self.detached.count();
+        if detached >= self.max_detached {
+            return Err(RepositoryError::Unavailable(format!(
+                "{detached} MongoDB operations that callers gave up on are still running \
+                 (limit {})",
+                self.max_detached
+            )));
+        }
         self.indexes
             .request(&self.collection, self.operation_timeout);
         // Left to run, an operation is still bounded, by a longer deadline: a database that hangs
@@ -105,12 +129,20 @@ impl MongoPaymentRepository {
             .operation_timeout
             .saturating_mul(BACKGROUND_LIMIT_FACTOR);
         let work = operation(self.clone());
+        let (running, awaited) = self.detached.start();
         let task = tokio::spawn(async move {
+            let _running = running;
             tokio::time::timeout(limit, work)
                 .await
                 .unwrap_or_else(|_| Err(timed_out(limit)))
         });
-        match tokio::time::timeout(self.operation_timeout, task).await {
+        // Dropped unreceived (the timeout below, or the caller's future dropped while waiting),
+        // `awaited` counts the task as detached until it ends.
+        let joined = tokio::time::timeout(self.operation_timeout, task).await;
+        if joined.is_ok() {
+            awaited.received();
+        }
+        match joined {
             Ok(Ok(result)) => {
                 if matches!(result, Err(RepositoryError::Unavailable(_))) {
                     self.indexes.forget();

@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::commands::{AsyncWrites, PublishError};
 use crate::http::dto::payment_response;
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::links::Links;
 use crate::http::middleware::context;
 use crate::telemetry::timestamp;
@@ -57,8 +58,7 @@ pub async fn accept(
             PublishError::Unavailable(cause) => {
                 tracing::warn!(%cause, command_id = %command.id, "broker unavailable");
                 ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "broker_unavailable",
+                    ErrorCode::BrokerUnavailable,
                     "the command broker did not acknowledge the write in time; retry later",
                 )
             }

@@ -8,19 +8,39 @@ use domain::{
 };
 use serde::Serialize;
 
+use super::error_code::ErrorCode;
+
 /// Seconds a client should wait before retrying when storage is unavailable.
 const RETRY_AFTER_SECONDS: &str = "1";
+
+/// Most refused fields an answer lists in `details`; `details_omitted` counts the rest, so a
+/// body with 50,000 broken fields is not answered with 50,000 entries.
+pub const MAX_DETAILS: usize = 100;
+
+/// Most refused fields named in a validation error's `error_message`.
+const MAX_MESSAGE_FIELDS: usize = 3;
+
+/// The longest `error_message`, and the longest `field` or `message` of a detail, in bytes:
+/// longer text (a client's key, echoed in a field path) is cut and ends in `…`.
+pub const MAX_TEXT_BYTES: usize = 512;
 
 /// The JSON body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorBody {
     /// A stable machine-readable code, e.g. `validation_failed`.
-    pub error_code: &'static str,
+    pub error_code: ErrorCode,
     /// A human-readable explanation.
     pub error_message: String,
-    /// The refused fields, for validation errors.
+    /// The refused fields, for validation errors: the first [`MAX_DETAILS`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<ErrorDetail>,
+    /// How many refused fields `details` leaves out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub details_omitted: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// One refused field.
@@ -32,69 +52,65 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
-/// An HTTP error: a status and our JSON body.
+/// An HTTP error: our JSON body, answered with its code's status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    status: StatusCode,
     body: ErrorBody,
 }
 
 impl ApiError {
-    /// An error with no field details.
-    pub fn new(status: StatusCode, error_code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with no field details; `message` is cut to [`MAX_TEXT_BYTES`].
+    pub fn new(error_code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             body: ErrorBody {
                 error_code,
-                error_message: message.into(),
+                error_message: bounded(message.into()),
                 details: Vec::new(),
+                details_omitted: 0,
             },
         }
     }
 
     /// 400 `invalid_json`: the body is not one well-formed JSON document we accept.
     pub fn invalid_json(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
+        Self::new(ErrorCode::InvalidJson, message)
     }
 
     /// 400 `invalid_query`.
     pub fn invalid_query(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+        Self::new(ErrorCode::InvalidQuery, message)
     }
 
     /// 400 `invalid_id`: a path id that is not a UUID.
     pub fn invalid_id(text: &str) -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_id",
+            ErrorCode::InvalidId,
             format!("payment id {text:?} is not a UUID"),
         )
     }
 
     /// 400 `invalid_header`.
     pub fn invalid_header(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_header", message)
+        Self::new(ErrorCode::InvalidHeader, message)
     }
 
     /// 413 `payload_too_large`: the body is larger than `--max-body-bytes`.
     pub fn payload_too_large() -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than this server accepts",
         )
     }
 
     /// 404 `route_not_found`.
     pub fn route_not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+        Self::new(ErrorCode::RouteNotFound, "no such route")
     }
 
     /// 405 `method_not_allowed`.
     pub fn method_not_allowed() -> Self {
         Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this route does not support this method",
         )
     }
@@ -102,15 +118,14 @@ impl ApiError {
     /// 500 `internal_error`: says nothing about the cause, which goes to the log.
     pub fn internal() -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "the server failed to process the request; it has been logged",
         )
     }
 
     /// The status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.body.error_code.status()
     }
 
     /// The body.
@@ -119,22 +134,49 @@ impl ApiError {
     }
 }
 
+/// `text`, cut at a character boundary to at most [`MAX_TEXT_BYTES`] with `…` marking the cut.
+fn bounded(mut text: String) -> String {
+    const MARK: char = '…';
+    if text.len() > MAX_TEXT_BYTES {
+        let cut = text.floor_char_boundary(MAX_TEXT_BYTES - MARK.len_utf8());
+        text.truncate(cut);
+        text.push(MARK);
+    }
+    text
+}
+
 impl From<ValidationError> for ApiError {
+    /// 400 `validation_failed`, bounded whatever the number of fields: the message names the
+    /// first [`MAX_MESSAGE_FIELDS`], `details` lists the first [`MAX_DETAILS`].
     fn from(error: ValidationError) -> Self {
-        let details = error
-            .fields()
+        let fields = error.fields();
+        let details = fields
             .iter()
+            .take(MAX_DETAILS)
             .map(|FieldError { field, message }| ErrorDetail {
-                field: field.clone(),
-                message: message.clone(),
+                field: bounded(field.clone()),
+                message: bounded(message.clone()),
             })
             .collect();
+        let named: Vec<String> = fields
+            .iter()
+            .take(MAX_MESSAGE_FIELDS)
+            .map(ToString::to_string)
+            .collect();
+        let mut message = format!("the payment is invalid: {}", named.join("; "));
+        if let Some(more) = fields
+            .len()
+            .checked_sub(MAX_MESSAGE_FIELDS)
+            .filter(|n| *n > 0)
+        {
+            message.push_str(&format!("; and {more} more"));
+        }
         Self {
-            status: StatusCode::BAD_REQUEST,
             body: ErrorBody {
-                error_code: "validation_failed",
-                error_message: format!("the payment is invalid: {error}"),
+                error_code: ErrorCode::ValidationFailed,
+                error_message: bounded(message),
                 details,
+                details_omitted: fields.len().saturating_sub(MAX_DETAILS),
             },
         }
     }
@@ -146,8 +188,7 @@ impl From<RepositoryError> for ApiError {
             RepositoryError::Unavailable(cause) => {
                 tracing::warn!(%cause, "storage unavailable");
                 Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
+                    ErrorCode::StorageUnavailable,
                     "the payment storage is temporarily unavailable; retry later",
                 )
             }
@@ -158,8 +199,7 @@ impl From<RepositoryError> for ApiError {
             RepositoryError::TooLarge(cause) => {
                 tracing::info!(%cause, "payment too large for the storage");
                 Self::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     "the payment is larger than the storage accepts",
                 )
             }
@@ -168,15 +208,11 @@ impl From<RepositoryError> for ApiError {
 }
 
 fn not_found(id: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("payment {id} not found"),
-    )
+    ApiError::new(ErrorCode::NotFound, format!("payment {id} not found"))
 }
 
 fn version_conflict(message: String) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
+    ApiError::new(ErrorCode::VersionConflict, message)
 }
 
 impl From<CommandError> for ApiError {
@@ -193,7 +229,7 @@ impl From<CreatePaymentError> for ApiError {
     fn from(error: CreatePaymentError) -> Self {
         match error {
             CreatePaymentError::Conflict { .. } => {
-                Self::new(StatusCode::CONFLICT, "payment_exists", error.to_string())
+                Self::new(ErrorCode::PaymentExists, error.to_string())
             }
             CreatePaymentError::Storage(storage) => storage.into(),
         }
@@ -214,13 +250,11 @@ impl From<UpdatePaymentError> for ApiError {
         match error {
             UpdatePaymentError::NotFound { id } => not_found(id),
             UpdatePaymentError::VersionConflict { .. } => version_conflict(error.to_string()),
-            UpdatePaymentError::PreconditionFailed { .. } => Self::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                error.to_string(),
-            ),
+            UpdatePaymentError::PreconditionFailed { .. } => {
+                Self::new(ErrorCode::PreconditionFailed, error.to_string())
+            }
             UpdatePaymentError::VersionExhausted { .. } => {
-                Self::new(StatusCode::CONFLICT, "version_exhausted", error.to_string())
+                Self::new(ErrorCode::VersionExhausted, error.to_string())
             }
             UpdatePaymentError::Storage(storage) => storage.into(),
         }
@@ -247,13 +281,67 @@ impl From<ListPaymentsError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let status = self.status();
+        let mut response = (status, axum::Json(self.body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(count: usize) -> ValidationError {
+        ValidationError(
+            (0..count)
+                .map(|i| FieldError::new(format!("data.attributes.p[{i}].birth_date"), "bad"))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_few_refused_fields_are_all_named_and_listed() {
+        let body = ApiError::from(errors(2)).body().clone();
+        assert_eq!(
+            body.error_message,
+            "the payment is invalid: data.attributes.p[0].birth_date: bad; \
+             data.attributes.p[1].birth_date: bad"
+        );
+        assert_eq!(body.details.len(), 2);
+        assert_eq!(body.details_omitted, 0);
+    }
+
+    #[test]
+    fn many_refused_fields_are_listed_up_to_the_cap_and_counted_beyond_it() {
+        let body = ApiError::from(errors(50_000)).body().clone();
+        assert_eq!(body.details.len(), MAX_DETAILS);
+        assert_eq!(body.details_omitted, 50_000 - MAX_DETAILS);
+        assert_eq!(body.details[99].field, "data.attributes.p[99].birth_date");
+        assert!(
+            body.error_message
+                .ends_with("p[2].birth_date: bad; and 49997 more"),
+            "{}",
+            body.error_message
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut_at_a_character_boundary() {
+        let key = "é".repeat(MAX_TEXT_BYTES);
+        let error =
+            ValidationError::single(FieldError::new(format!("data.{key}"), "is not a field"));
+        let body = ApiError::from(error).body().clone();
+        for text in [&body.error_message, &body.details[0].field] {
+            assert!(text.len() <= MAX_TEXT_BYTES, "{}", text.len());
+            assert!(text.ends_with('…'), "{text}");
+        }
+        let message = ApiError::invalid_query(key).body().error_message.clone();
+        assert!(message.len() <= MAX_TEXT_BYTES && message.ends_with('…'));
     }
 }

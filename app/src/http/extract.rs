@@ -1,12 +1,15 @@
 //! Extractors whose every rejection is an [`ApiError`], so clients always get our error body.
 
+use std::collections::HashSet;
+
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCODING};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use domain::{PaymentId, Version};
 
 use super::error::ApiError;
+use super::error_code::ErrorCode;
 use super::json::{parse_payment_document, PaymentDocument};
 use super::middleware::body_limit::{read_limited, BodyError};
 use super::AppState;
@@ -27,8 +30,7 @@ impl FromRequest<AppState> for JsonDocument {
             .map_err(|error| match error {
                 BodyError::TooLarge => ApiError::payload_too_large(),
                 BodyError::Unreadable(cause) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_body",
+                    ErrorCode::InvalidBody,
                     format!("the request body could not be read: {cause}"),
                 ),
             })?;
@@ -56,15 +58,13 @@ fn check_codings(headers: &HeaderMap) -> Result<(), ApiError> {
     };
     if !only(CONTENT_ENCODING, "identity") {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Content-Encoding is not supported: send the body uncompressed",
         ));
     }
     if !only(TRANSFER_ENCODING, "chunked") {
         return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "unsupported_transfer_coding",
+            ErrorCode::UnsupportedTransferCoding,
             "Transfer-Encoding other than chunked is not supported",
         ));
     }
@@ -75,8 +75,7 @@ fn check_codings(headers: &HeaderMap) -> Result<(), ApiError> {
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let unsupported = || {
         ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
         )
     };
@@ -105,9 +104,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PaymentPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(text) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_id", rejection.body_text())
-            })?;
+            .map_err(|rejection| ApiError::new(ErrorCode::InvalidId, rejection.body_text()))?;
         PaymentId::parse(&text)
             .map(PaymentPath)
             .map_err(|_| ApiError::invalid_id(&text))
@@ -164,16 +161,16 @@ fn is_canonical_version(digits: &str) -> bool {
 /// The longest version an `If-Match` may name, in digits.
 const MAX_IF_MATCH_DIGITS: usize = 18;
 
-/// The query string as decoded `(name, value)` pairs, refusing repeated names.
+/// The query string as decoded `(name, value)` pairs, refusing repeated names; in time linear in
+/// the query's length, however many names a client sends.
 pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
         .map_err(|e| ApiError::invalid_query(format!("the query string is malformed: {e}")))?;
-    for (index, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..index].iter().any(|(seen, _)| seen == name) {
-            return Err(ApiError::invalid_query(format!(
-                "query parameter {name:?} is repeated"
-            )));
-        }
+    let mut seen = HashSet::with_capacity(pairs.len());
+    if let Some((name, _)) = pairs.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+        return Err(ApiError::invalid_query(format!(
+            "query parameter {name:?} is repeated"
+        )));
     }
     Ok(pairs)
 }

@@ -4,6 +4,7 @@ pub mod async_write;
 pub mod body;
 pub mod dto;
 pub mod error;
+pub mod error_code;
 pub mod extract;
 pub mod handlers;
 pub mod json;

@@ -1,12 +1,12 @@
 //! `GET /v1/payment-commands/{id}`.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use domain::CommandId;
 
 use crate::http::async_write::command_response;
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::openapi::params::CommandIdParam;
 use crate::http::openapi::{responses, PAYMENTS_TAG};
 use crate::http::AppState;
@@ -27,15 +27,13 @@ pub async fn get_payment_command(
 ) -> Result<Response, ApiError> {
     let id = CommandId::parse(&id).map_err(|_| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_id",
+            ErrorCode::InvalidId,
             format!("command id {id:?} is not a UUID"),
         )
     })?;
     let not_found = || {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("payment command {id} not found"),
         )
     };

@@ -1,11 +1,11 @@
 //! `GET /health/ready`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::openapi::{responses, OPERATIONS_TAG};
 use crate::http::AppState;
 
@@ -30,8 +30,7 @@ pub async fn health_ready(State(state): State<AppState>) -> Result<Json<Readines
     if let Err(error) = state.service.check_health().await {
         tracing::warn!(%error, "readiness check failed");
         return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
+            ErrorCode::StorageUnavailable,
             "the payment storage is not reachable; this instance is not ready",
         ));
     }
@@ -39,8 +38,7 @@ pub async fn health_ready(State(state): State<AppState>) -> Result<Json<Readines
         if let Err(error) = writes.check_health().await {
             tracing::warn!(%error, "readiness check failed");
             return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "broker_unavailable",
+                ErrorCode::BrokerUnavailable,
                 "the command broker is not reachable; this instance is not ready",
             ));
         }

@@ -8,6 +8,7 @@ use domain::{CommandBody, FieldError, PaymentUpdate, ValidationError, VersionChe
 use crate::http::async_write;
 use crate::http::dto::{parse_payment_request, payment_response};
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::extract::{IfMatch, JsonDocument, PaymentPath};
 use crate::http::openapi::params::{IfMatchParam, PaymentIdParam, PreferParam};
 use crate::http::openapi::schemas::UpdatePaymentRequestBody;
@@ -38,8 +39,7 @@ pub async fn update_payment(
     let request = parse_payment_request(document)?;
     if let Some(body_id) = request.id.filter(|body_id| *body_id != id) {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "id_mismatch",
+            ErrorCode::IdMismatch,
             format!("data.id {body_id} does not match the payment id {id} in the path"),
         ));
     }

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 
 /// The answer for a request cancelled after `limit`; logs the cancellation.
 pub fn timed_out(limit: Duration) -> Response {
@@ -15,8 +15,7 @@ pub fn timed_out(limit: Duration) -> Response {
         "request timed out; its handler was cancelled"
     );
     ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "request_timeout",
+        ErrorCode::RequestTimeout,
         "the request took longer than this server allows; retry later",
     )
     .into_response()

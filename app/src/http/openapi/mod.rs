@@ -51,6 +51,10 @@ pub fn base() -> OpenApi {
         .fold(ComponentsBuilder::new(), |components, (name, schema)| {
             components.schema(name, schema)
         })
+        .response(
+            responses::UNROUTED_RESPONSE,
+            responses::error_response(&responses::UNROUTED),
+        )
         .build();
     OpenApiBuilder::new()
         .info(info)

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::StatusCode;
 use serde_json::json;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::{Header, HeaderBuilder};
@@ -12,54 +13,17 @@ use utoipa::IntoResponses;
 
 use super::examples;
 use super::schemas::reference;
-
-/// One refusal: its status, code, when it happens, and an example message.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorCase {
-    /// The HTTP status.
-    pub status: u16,
-    /// The `error_code`.
-    pub code: &'static str,
-    /// When it is answered.
-    pub when: &'static str,
-    /// An example `error_message`.
-    pub message: &'static str,
-}
-
-macro_rules! error_cases {
-    ($($name:ident = $status:literal, $code:literal, $when:literal, $message:literal;)+) => {
-        $(
-            #[doc = concat!("`", $code, "`: ", $when)]
-            pub const $name: ErrorCase =
-                ErrorCase { status: $status, code: $code, when: $when, message: $message };
-        )+
-    };
-}
-
-error_cases! {
-    INVALID_JSON = 400, "invalid_json", "the body is not one JSON document we accept (malformed, duplicate keys, `$`/`.` keys, too deep, integers beyond 64 bits)", "the body is not accepted JSON: duplicate key \"amount\"";
-    INVALID_BODY = 400, "invalid_body", "the body could not be read", "Failed to buffer the request body";
-    VALIDATION_FAILED = 400, "validation_failed", "a field breaks a rule; `details` lists each", "the payment is invalid: data.attributes.amount: must be greater than zero";
-    INVALID_ID = 400, "invalid_id", "the path id is not a UUID", "payment id \"42\" is not a UUID";
-    ID_MISMATCH = 400, "id_mismatch", "`data.id` differs from the path id", "data.id 0b9c... does not match the payment id 4ee3... in the path";
-    INVALID_QUERY = 400, "invalid_query", "a query parameter is malformed, out of range, unknown or repeated", "page[size] must be between 1 and 1000";
-    INVALID_HEADER = 400, "invalid_header", "`If-Match` is not one entity tag or `*`", "If-Match must be one entity tag such as \"3\" (the payment version) or *";
-    NOT_FOUND = 404, "not_found", "no payment has this id", "payment 4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43 not found";
-    METHOD_NOT_ALLOWED = 405, "method_not_allowed", "the path does not support the method used; `Allow` lists those it does", "this route does not support this method";
-    PAYMENT_EXISTS = 409, "payment_exists", "a payment with this id exists with other content", "payment 4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43 already exists with different content";
-    VERSION_CONFLICT = 409, "version_conflict", "the version sent is not the stored one: re-read and retry", "version conflict: expected 0, stored version is 1";
-    VERSION_EXHAUSTED = 409, "version_exhausted", "the payment is at the highest version and cannot change", "payment 4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43 has reached the highest version";
-    PRECONDITION_FAILED = 412, "precondition_failed", "`If-Match` does not match the stored version", "precondition failed: If-Match 0, stored version is 1";
-    PAYLOAD_TOO_LARGE = 413, "payload_too_large", "the body is larger than the server accepts", "the request body is larger than this server accepts";
-    UNSUPPORTED_MEDIA_TYPE = 415, "unsupported_media_type", "the body is not sent as `application/json`", "send the body as JSON with Content-Type: application/json";
-    INTERNAL_ERROR = 500, "internal_error", "a bug; the log has the details under the request id", "the server failed to process the request; it has been logged";
-    STORAGE_UNAVAILABLE = 503, "storage_unavailable", "the storage is unreachable or too slow", "the payment storage is temporarily unavailable; retry later";
-    BROKER_UNAVAILABLE = 503, "broker_unavailable", "asynchronous write mode: the command broker did not acknowledge in time (never a 202 for a command not in the log)", "the command broker did not acknowledge the write in time; retry later";
-    REQUEST_TIMEOUT = 503, "request_timeout", "the request took longer than the server allows", "the request took longer than this server allows; retry later";
-}
+use crate::http::error_code::ErrorCode::{self, *};
 
 /// Refusals every route can answer.
-const EVERY_ROUTE: [ErrorCase; 3] = [METHOD_NOT_ALLOWED, INTERNAL_ERROR, REQUEST_TIMEOUT];
+const EVERY_ROUTE: [ErrorCode; 3] = [MethodNotAllowed, InternalError, RequestTimeout];
+
+/// Refusals answered for paths no route serves, documented as the component response
+/// [`UNROUTED_RESPONSE`] since no operation has them.
+pub const UNROUTED: [ErrorCode; 1] = [RouteNotFound];
+
+/// The name of the component response for [`UNROUTED`] refusals.
+pub const UNROUTED_RESPONSE: &str = "NoSuchRoute";
 
 /// A response header holding text.
 pub fn text_header(description: &str) -> Header {
@@ -69,42 +33,53 @@ pub fn text_header(description: &str) -> Header {
         .build()
 }
 
-/// The error responses for `cases`, one per status, each listing its codes.
-fn errors(cases: &[ErrorCase]) -> BTreeMap<String, RefOr<Response>> {
-    let mut by_status: BTreeMap<u16, Vec<ErrorCase>> = BTreeMap::new();
-    for case in cases.iter().chain(&EVERY_ROUTE) {
-        by_status.entry(case.status).or_default().push(*case);
+/// The error responses for `codes` and [`EVERY_ROUTE`], one per status, each listing its codes.
+fn errors(codes: &[ErrorCode]) -> BTreeMap<String, RefOr<Response>> {
+    let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for code in codes.iter().chain(&EVERY_ROUTE) {
+        by_status
+            .entry(code.status().as_u16())
+            .or_default()
+            .push(*code);
     }
     by_status
         .into_iter()
-        .map(|(status, cases)| {
-            let codes: Vec<String> = cases
-                .iter()
-                .map(|case| format!("`{}`: {}", case.code, case.when))
-                .collect();
-            let examples = cases.iter().map(|case| {
-                let example = ExampleBuilder::new().summary(case.when).value(Some(json!({
-                    "error_code": case.code,
-                    "error_message": case.message,
-                })));
-                (case.code, example)
-            });
-            let content = ContentBuilder::new()
-                .schema(Some(reference("ErrorBody")))
-                .examples_from_iter(examples)
-                .build();
-            let mut response = ResponseBuilder::new()
-                .description(codes.join("; "))
-                .content("application/json", content);
-            if status == 503 {
-                response = response.header(
-                    "Retry-After",
-                    text_header("Seconds to wait before retrying."),
-                );
-            }
-            (status.to_string(), response.build().into())
-        })
+        .map(|(status, codes)| (status.to_string(), error_response(&codes).into()))
         .collect()
+}
+
+/// One error response listing `codes` (all of one status), with an example of each.
+pub fn error_response(codes: &[ErrorCode]) -> Response {
+    let description: Vec<String> = codes
+        .iter()
+        .map(|code| format!("`{}`: {}", code.as_str(), code.when()))
+        .collect();
+    let examples = codes.iter().map(|code| {
+        let example = ExampleBuilder::new()
+            .summary(code.when())
+            .value(Some(json!({
+                "error_code": code.as_str(),
+                "error_message": code.example(),
+            })));
+        (code.as_str(), example)
+    });
+    let content = ContentBuilder::new()
+        .schema(Some(reference("ErrorBody")))
+        .examples_from_iter(examples)
+        .build();
+    let mut response = ResponseBuilder::new()
+        .description(description.join("; "))
+        .content("application/json", content);
+    if codes
+        .iter()
+        .any(|code| code.status() == StatusCode::SERVICE_UNAVAILABLE)
+    {
+        response = response.header(
+            "Retry-After",
+            text_header("Seconds to wait before retrying."),
+        );
+    }
+    response.build()
 }
 
 /// A JSON success response with `schema`, an example, and `headers`.
@@ -159,9 +134,9 @@ fn with(
     responses
 }
 
-const STORAGE: [ErrorCase; 1] = [STORAGE_UNAVAILABLE];
+const STORAGE: [ErrorCode; 1] = [StorageUnavailable];
 /// Refusals of writes: the storage in the synchronous write mode, the broker in the asynchronous.
-const WRITE: [ErrorCase; 2] = [STORAGE_UNAVAILABLE, BROKER_UNAVAILABLE];
+const WRITE: [ErrorCode; 2] = [StorageUnavailable, BrokerUnavailable];
 
 /// 202: the asynchronous write mode accepted the write as a command.
 fn accepted() -> (u16, RefOr<Response>) {
@@ -182,12 +157,12 @@ fn accepted() -> (u16, RefOr<Response>) {
 operation_responses! {
     /// `GET /v1/payments`.
     ListPayments => with(
-        errors(&[&[INVALID_QUERY][..], &STORAGE].concat()),
+        errors(&[&[InvalidQuery][..], &STORAGE].concat()),
         [(200, json_success("A page of payments in ascending id order.", "PaymentListResponse", examples::list_response(), &[]))],
     );
     /// `POST /v1/payments`.
     CreatePayment => with(
-        errors(&[&[INVALID_JSON, INVALID_BODY, VALIDATION_FAILED, PAYMENT_EXISTS, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE][..], &WRITE].concat()),
+        errors(&[&[InvalidJson, InvalidBody, ValidationFailed, PaymentExists, PayloadTooLarge, UnsupportedMediaType, UnsupportedTransferCoding][..], &WRITE].concat()),
         [
             accepted(),
             (201, json_success("Created.", "PaymentResponse", examples::payment_response(), &[LOCATION, ETAG])),
@@ -196,22 +171,22 @@ operation_responses! {
     );
     /// `GET /v1/payments/{id}`.
     GetPayment => with(
-        errors(&[&[INVALID_ID, NOT_FOUND][..], &STORAGE].concat()),
+        errors(&[&[InvalidId, NotFound][..], &STORAGE].concat()),
         [(200, json_success("The payment.", "PaymentResponse", examples::payment_response(), &[ETAG]))],
     );
     /// `PUT /v1/payments/{id}`.
     UpdatePayment => with(
-        errors(&[&[INVALID_ID, INVALID_HEADER, INVALID_JSON, INVALID_BODY, VALIDATION_FAILED, ID_MISMATCH, NOT_FOUND, VERSION_CONFLICT, VERSION_EXHAUSTED, PRECONDITION_FAILED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE][..], &WRITE].concat()),
+        errors(&[&[InvalidId, InvalidHeader, InvalidJson, InvalidBody, ValidationFailed, IdMismatch, NotFound, VersionConflict, VersionExhausted, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, UnsupportedTransferCoding][..], &WRITE].concat()),
         [accepted(), (200, json_success("Updated; the version went up by one.", "PaymentResponse", examples::updated_response(), &[ETAG]))],
     );
     /// `DELETE /v1/payments/{id}`.
     DeletePayment => with(
-        errors(&[&[INVALID_ID, INVALID_QUERY, NOT_FOUND, VERSION_CONFLICT][..], &WRITE].concat()),
+        errors(&[&[InvalidId, InvalidQuery, NotFound, VersionConflict][..], &WRITE].concat()),
         [accepted(), (204, ResponseBuilder::new().description("Deleted.").build().into())],
     );
     /// `GET /v1/payment-commands/{id}`.
     GetCommand => with(
-        errors(&[&[INVALID_ID, NOT_FOUND][..], &STORAGE].concat()),
+        errors(&[&[InvalidId, NotFound][..], &STORAGE].concat()),
         [(200, json_success("The command's status.", "PaymentCommandResponse", examples::command_response(), &[]))],
     );
     /// `GET /health/live`.

@@ -13,6 +13,8 @@ use utoipa::openapi::RefOr;
 use utoipa::{Number, PartialSchema, ToSchema};
 
 use super::attributes;
+use crate::http::error::MAX_DETAILS;
+use crate::http::error_code::ErrorCode;
 
 /// A `$ref` to the component schema `name`.
 pub fn reference(name: &str) -> RefOr<Schema> {
@@ -160,7 +162,7 @@ fn error_body() -> RefOr<Schema> {
         .property(
             "error_code",
             string()
-                .pattern(Some("^[a-z][a-z_]*$"))
+                .enum_values(Some(ErrorCode::ALL.iter().map(|code| code.as_str())))
                 .description(Some("Stable machine-readable code.")),
         )
         .required("error_message")
@@ -170,9 +172,18 @@ fn error_body() -> RefOr<Schema> {
             ArrayBuilder::new()
                 .items(detail)
                 .min_items(Some(1))
-                .description(Some(
-                    "One entry per refused field (validation errors only).",
-                )),
+                .max_items(Some(MAX_DETAILS))
+                .description(Some(format!(
+                    "One entry per refused field (validation errors only), the first \
+                     {MAX_DETAILS}."
+                ))),
+        )
+        .property(
+            "details_omitted",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .description(Some("How many refused fields `details` leaves out.")),
         )
         .into()
 }
