@@ -9,7 +9,8 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`models`] | [`Payment`]; value objects [`PaymentId`], [`OrganisationId`], [`Version`], [`Amount`], [`Currency`], [`PaymentAttributes`]; requests [`NewPayment`], [`PaymentUpdate`], [`VersionCheck`]; paging [`ListQuery`], [`PageSize`], [`Page`] |
+//! | [`models`] | [`Payment`]; value objects [`PaymentId`], [`OrganisationId`], [`Version`], [`Amount`], [`Currency`], [`PaymentAttributes`] and their one-pass reader [`AttributesReader`]; requests [`NewPayment`], [`PaymentUpdate`], [`VersionCheck`]; paging [`ListQuery`], [`PageSize`], [`Page`] |
+//! | [`strict`] | the strict reading of JSON (duplicate keys, keys a document store cannot hold, nesting, the 64-bit number range): the one rule set of the attributes reader and of the HTTP adapter's envelope |
 //! | [`ports`] | the storage port [`PaymentRepository`] with its contract, [`InsertOutcome`], [`WriteOutcome`] |
 //! | [`service`] | [`PaymentService`]: create, get, update, delete, list, health |
 //! | [`errors`] | one error enum per use case ([`CreatePaymentError`], [`UpdatePaymentError`], ...), the storage error [`RepositoryError`], and [`ValidationError`] / [`FieldError`] for refused input |

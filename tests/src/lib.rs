@@ -22,6 +22,7 @@ pub mod hostile;
 pub mod mongo;
 pub mod raw;
 pub mod requests;
+pub mod rules;
 pub mod secantus;
 
 use mongo::TestDatabase;
