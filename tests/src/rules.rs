@@ -91,15 +91,12 @@ pub fn payment_rule_breaches(attributes: &Value) -> Vec<String> {
     if amount.is_none() {
         out.push("amount".to_owned());
     }
-    if attributes["currency"]
-        .as_str()
-        .and_then(currency_decimals)
-        .is_none()
-    {
+    let allowed_decimals = attributes["currency"].as_str().and_then(currency_decimals);
+    if allowed_decimals.is_none() {
         out.push("currency".to_owned());
     }
-    if let Some((_, decimals)) = amount {
-        if decimals > 2 {
+    if let (Some((_, decimals)), Some(allowed)) = (amount, allowed_decimals) {
+        if decimals > allowed {
             out.push("amount".to_owned());
         }
     }
@@ -167,7 +164,10 @@ fn exceeds((amount, _): (u128, usize), (limit, _): (u128, usize)) -> bool {
     amount > limit
 }
 
-/// The decimals an amount in `code` may have, if `code` is a currency payments accept.
-fn currency_decimals(code: &str) -> Option<usize> {
-    iso_currency::Currency::from_code(code).map(|_| 2)
+/// The decimals an amount in `code` may have (its ISO 4217 exponent), if `code` is a currency
+/// payments accept: one with a minor unit.
+pub fn currency_decimals(code: &str) -> Option<usize> {
+    iso_currency::Currency::from_code(code)?
+        .exponent()
+        .map(usize::from)
 }

@@ -7,7 +7,9 @@ use domain::{Amount, AttributesReader, PaymentAttributes, MAX_AMOUNT_LEN};
 use proptest::prelude::*;
 use serde_json::Value;
 use tests::arbitrary::{any_json, any_text, config, unmodelled_key, valid_attributes};
-use tests::rules::{depth, payment_rule_breaches, strict_breaches, MAX_ATTRIBUTES_DEPTH};
+use tests::rules::{
+    currency_decimals, depth, payment_rule_breaches, strict_breaches, MAX_ATTRIBUTES_DEPTH,
+};
 
 /// Attribute objects near validity: valid ones with arbitrary JSON put under arbitrary or
 /// modelled names, so refusals and acceptances both occur often.
@@ -56,9 +58,37 @@ fn deep_attributes() -> impl Strategy<Value = Value> {
         })
 }
 
-/// Any attributes-like value: arbitrary JSON, near-valid attributes and deep ones.
+/// Valid attributes whose amount, currency and scheme are drawn around the currency and scheme
+/// rules: amounts with up to 5 decimals, currencies with 0, 2, 3 or 4 decimals or none.
+fn priced_attributes() -> impl Strategy<Value = Value> {
+    let currency = prop::sample::select(vec![
+        "GBP", "EUR", "JPY", "KRW", "KWD", "BHD", "CLF", "XAU", "XXX", "XDR", "gbp",
+    ]);
+    let scheme = prop::option::of(prop::sample::select(vec!["FPS", "Bacs", "bacs", "SWIFT"]));
+    let amount = prop_oneof![
+        "0*[0-9]{1,8}(\\.[0-9]{1,5})?",
+        "(250000|20000000)(\\.0{1,4}[0-9]?)?",
+    ];
+    (valid_attributes(), amount, currency, scheme).prop_map(
+        |(mut attributes, amount, currency, scheme)| {
+            attributes.insert("amount".to_owned(), Value::from(amount));
+            attributes.insert("currency".to_owned(), Value::from(currency));
+            if let Some(scheme) = scheme {
+                attributes.insert("payment_scheme".to_owned(), Value::from(scheme));
+            }
+            Value::Object(attributes)
+        },
+    )
+}
+
+/// Any attributes-like value: arbitrary JSON, near-valid attributes, priced and deep ones.
 fn attributes_like() -> impl Strategy<Value = Value> {
-    prop_oneof![any_json(4), near_valid_attributes(), deep_attributes()]
+    prop_oneof![
+        any_json(4),
+        near_valid_attributes(),
+        priced_attributes(),
+        deep_attributes()
+    ]
 }
 
 proptest! {
@@ -193,20 +223,59 @@ proptest! {
 
     #[test]
     fn amount_is_parsed_exactly_or_refused(
-        text in prop_oneof![any_text(24), "[0-9.]{0,24}", "0*[0-9]{1,18}(\\.[0-9]{0,3})?"]
+        text in prop_oneof![any_text(24), "[0-9.]{0,24}", "0*[0-9]{1,18}(\\.[0-9]{0,5})?"]
     ) {
         match Amount::parse(&text) {
             Ok(amount) => {
                 prop_assert!(text.len() <= MAX_AMOUNT_LEN);
-                prop_assert!(amount.hundredths() > 0);
                 let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
                 prop_assert!(!whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()));
-                prop_assert!(fraction.len() <= 2 && fraction.bytes().all(|b| b.is_ascii_digit()));
-                let hundredths = format!("{whole}{fraction:0<2}").parse::<u128>().unwrap();
-                prop_assert_eq!(amount.hundredths(), hundredths);
+                prop_assert!(fraction.bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!(!text.ends_with('.'));
+                prop_assert_eq!(usize::from(amount.decimals()), fraction.len());
+                let units = format!("{whole}{fraction}").parse::<u128>().unwrap();
+                prop_assert!(units > 0);
+                for exponent in 0..=4u8 {
+                    let expected = exponent
+                        .checked_sub(amount.decimals())
+                        .map(|more| units * 10u128.pow(u32::from(more)));
+                    prop_assert_eq!(amount.in_minor_units(exponent), expected);
+                }
                 prop_assert_eq!(Amount::parse(&amount.to_string()), Ok(amount));
             }
             Err(refused) => prop_assert!(!refused.message.is_empty()),
+        }
+    }
+
+    /// The decimals rule alone: an amount is accepted in a currency exactly when it has no more
+    /// decimals than the currency's ISO 4217 exponent, and currencies without one never are.
+    #[test]
+    fn amounts_have_at_most_their_currency_s_decimals(
+        whole in "[1-9][0-9]{0,5}",
+        fraction in "[0-9]{0,5}",
+        code in prop::sample::select(vec!["GBP", "JPY", "KWD", "BHD", "CLF", "XAU", "XXX"]),
+    ) {
+        let amount = if fraction.is_empty() { whole.clone() } else { format!("{whole}.{fraction}") };
+        let value = serde_json::json!({"amount": amount, "currency": code});
+
+        let read = PaymentAttributes::from_value(value);
+
+        match currency_decimals(code) {
+            None => {
+                let refused = read.expect_err("no minor unit");
+                prop_assert_eq!(refused.fields().len(), 1);
+                prop_assert_eq!(refused.fields()[0].field.as_str(), "currency");
+            }
+            Some(allowed) if fraction.len() <= allowed => {
+                let read = read.expect("within the minor unit");
+                let units: u128 = format!("{whole}{fraction:0<allowed$}").parse().unwrap();
+                prop_assert_eq!(read.minor_units(), units);
+            }
+            Some(_) => {
+                let refused = read.expect_err("more decimals than the minor unit");
+                prop_assert_eq!(refused.fields().len(), 1);
+                prop_assert_eq!(refused.fields()[0].field.as_str(), "amount");
+            }
         }
     }
 }

@@ -30,10 +30,12 @@ pub const DATE_FIELDS: [&str; 3] = ["processing_date", "birth_date", "date_of_bi
 /// The complaint about a date field that holds no real date.
 const NOT_A_DATE: &str = "must be a real calendar date written YYYY-MM-DD";
 
-/// Amount ceilings of the payment schemes that have one (scheme name, limit in hundredths).
-const SCHEME_LIMITS: [(&str, u128, &str); 2] = [
-    ("FPS", 25_000_000, "250000.00"),
-    ("Bacs", 2_000_000_000, "20000000.00"),
+/// Amount ceilings of the payment schemes that have one (scheme name, limit, limit as text).
+/// Both schemes settle in sterling: the limits are GBP amounts, compared with the amount by value
+/// whatever its currency (the domain converts nothing).
+const SCHEME_LIMITS: [(&str, Amount, &str); 2] = [
+    ("FPS", Amount::from_parts(25_000_000, 2), "250000.00"),
+    ("Bacs", Amount::from_parts(2_000_000_000, 2), "20000000.00"),
 ];
 
 /// Validated payment attributes.
@@ -45,14 +47,19 @@ pub struct PaymentAttributes {
     json: Arc<str>,
     amount: Amount,
     currency: Currency,
+    /// The amount in the currency's minor units, exact by the decimals rule.
+    minor_units: u128,
 }
 
 impl PaymentAttributes {
     /// Validates a JSON object as payment attributes.
     ///
-    /// Rules: `amount` is a decimal string (see [`Amount::parse`]); `currency` is an ISO 4217
-    /// code; date fields ([`DATE_FIELDS`]) are real `YYYY-MM-DD` dates; `payment_scheme` FPS
-    /// allows at most 250000.00 and Bacs at most 20000000.00; and the [strict
+    /// Rules: `amount` is a decimal string (see [`Amount::parse`]) with at most as many decimals
+    /// as the currency's minor unit has (its ISO 4217 exponent: JPY none, GBP 2, KWD 3);
+    /// `currency` is an ISO 4217 code with a minor unit (see [`Currency::parse`]: XAU, XXX and
+    /// the like are refused); date fields ([`DATE_FIELDS`]) are real `YYYY-MM-DD` dates;
+    /// `payment_scheme` FPS allows at most 250000.00 and Bacs at most 20000000.00 (GBP amounts,
+    /// compared by value whatever the currency); and the [strict
     /// rules](crate::strict): no key anywhere starts with `$` or contains `.` or NUL, nesting is
     /// at most [`MAX_ATTRIBUTES_DEPTH`], every number lies within the signed 64-bit range. The
     /// map is read by [`AttributesReader`], the reader of request bodies; every broken rule is
@@ -85,11 +92,18 @@ impl PaymentAttributes {
         let currency = modelled
             .currency
             .parse_required("currency", Currency::parse, &mut errors);
+        let minor_units = match (amount, currency) {
+            (Some(amount), Some(currency)) => collect(
+                currency.minor_units(amount).map_err(|e| e.under("amount")),
+                &mut errors,
+            ),
+            _ => None,
+        };
         if let Some(amount) = amount {
             check_scheme_limit(&modelled.payment_scheme, amount, &mut errors);
         }
-        match (amount, currency) {
-            (Some(amount), Some(currency)) if errors.is_empty() => {
+        match (amount, currency, minor_units) {
+            (Some(amount), Some(currency), Some(minor_units)) if errors.is_empty() => {
                 // The reader writes whole strings and ASCII only; a failure here is its bug,
                 // reported rather than hidden.
                 let json = String::from_utf8(text)
@@ -98,6 +112,7 @@ impl PaymentAttributes {
                     json: Arc::from(json),
                     amount,
                     currency,
+                    minor_units,
                 })
             }
             _ => Err(ValidationError(errors)),
@@ -120,6 +135,12 @@ impl PaymentAttributes {
     /// The currency.
     pub fn currency(&self) -> Currency {
         self.currency
+    }
+
+    /// The amount in minor units of the currency (pence for GBP, yen for JPY, fils for KWD):
+    /// exact, since the amount has no more decimals than the currency's minor unit.
+    pub fn minor_units(&self) -> u128 {
+        self.minor_units
     }
 
     /// The attributes as compact JSON text (an object).
@@ -231,7 +252,7 @@ fn check_scheme_limit(scheme: &Field<'_>, amount: Amount, errors: &mut Vec<Field
         .iter()
         .find(|(name, _, _)| name.eq_ignore_ascii_case(scheme));
     if let Some((name, limit, limit_text)) = limit {
-        if amount.hundredths() > *limit {
+        if amount.cmp_value(limit).is_gt() {
             errors.push(FieldError::new(
                 "amount",
                 format!("must be at most {limit_text} for payment scheme {name}"),
