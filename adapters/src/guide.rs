@@ -48,7 +48,8 @@
 //!
 //!     async fn is_large(&self, id: PaymentId) -> Result<bool, domain::GetPaymentError> {
 //!         let payment = self.payments.get(id).await?;
-//!         Ok(payment.attributes().amount().hundredths() >= 1_000_000)
+//!         // 10000.00 and more, counted in pence (the minor units of GBP).
+//!         Ok(payment.attributes().minor_units() >= 1_000_000)
 //!     }
 //! }
 //!

@@ -9,7 +9,8 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`models`] | [`Payment`]; value objects [`PaymentId`], [`OrganisationId`], [`Version`], [`Amount`], [`Currency`], [`PaymentAttributes`]; requests [`NewPayment`], [`PaymentUpdate`], [`VersionCheck`]; paging [`ListQuery`], [`PageSize`], [`Page`] |
+//! | [`models`] | [`Payment`]; value objects [`PaymentId`], [`OrganisationId`], [`Version`], [`Amount`], [`Currency`], [`PaymentAttributes`] and their one-pass reader [`AttributesReader`]; requests [`NewPayment`], [`PaymentUpdate`], [`VersionCheck`]; paging [`ListQuery`], [`PageSize`], [`Page`] |
+//! | [`strict`] | the strict reading of JSON (duplicate keys, keys a document store cannot hold, nesting, the 64-bit number range): the one rule set of the attributes reader and of the HTTP adapter's envelope |
 //! | [`ports`] | the storage port [`PaymentRepository`] with its contract, [`InsertOutcome`], [`WriteOutcome`] |
 //! | [`service`] | [`PaymentService`]: create, get, update, delete, list, health |
 //! | [`errors`] | one error enum per use case ([`CreatePaymentError`], [`UpdatePaymentError`], ...), the storage error [`RepositoryError`], and [`ValidationError`] / [`FieldError`] for refused input |
@@ -18,9 +19,10 @@
 //! enough.
 //!
 //! Values are parsed once at the edge and valid ever after: a [`PaymentId`] cannot be passed as an
-//! [`OrganisationId`], an [`Amount`] is always a positive decimal with at most two decimals, and
-//! [`PaymentAttributes`] keep unmodelled fields untouched. Each use case has its own error enum,
-//! so callers `match` exhaustively and the compiler tells them when a new failure appears.
+//! [`OrganisationId`], [`PaymentAttributes`] hold a positive [`Amount`] with no more decimals than
+//! their [`Currency`]'s minor unit (ISO 4217: JPY none, GBP 2, KWD 3) and keep unmodelled fields
+//! untouched. Each use case has its own error enum, so callers `match` exhaustively and the
+//! compiler tells them when a new failure appears.
 //!
 //! ## Cargo features
 //!
@@ -70,6 +72,12 @@
 //! let fields: Vec<&str> = refused.fields().iter().map(|e| e.field.as_str()).collect();
 //! assert_eq!(fields, ["amount", "currency"]);
 //! assert!(OrganisationId::parse("not-a-uuid").is_err());
+//!
+//! // An amount has at most as many decimals as its currency's minor unit: yen have none.
+//! let yen = PaymentAttributes::from_value(json!({"amount": "100.50", "currency": "JPY"}));
+//! assert_eq!(yen.unwrap_err().fields()[0].field, "amount");
+//! let dinars = PaymentAttributes::from_value(json!({"amount": "1.234", "currency": "KWD"}))?;
+//! assert_eq!(dinars.minor_units(), 1234);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

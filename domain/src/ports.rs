@@ -123,6 +123,10 @@ pub trait PaymentRepository: Send + Sync {
 
     /// Deletes a payment; when `expected` is given, only if the stored version is `expected`
     /// (atomically, as for [`PaymentRepository::update`]).
+    ///
+    /// `VersionConflict` is an answer to a delete with `expected` only: without one an existing
+    /// payment MUST be deleted (`Written`). The service reports a conflict without a version as
+    /// [`RepositoryError::Internal`].
     async fn delete(
         &self,
         id: PaymentId,

@@ -157,11 +157,17 @@ impl PaymentService {
         match self.repository.delete(id, expected).await? {
             WriteOutcome::Written => Ok(()),
             WriteOutcome::NotFound => Err(DeletePaymentError::NotFound { id }),
-            WriteOutcome::VersionConflict { actual } => Err(DeletePaymentError::VersionConflict {
-                // A conflict is only possible when a version was given.
-                expected: expected.unwrap_or(actual),
-                actual,
-            }),
+            WriteOutcome::VersionConflict { actual } => match expected {
+                Some(expected) => Err(DeletePaymentError::VersionConflict { expected, actual }),
+                // The port allows a conflict only when a version was given: without one this is
+                // a broken adapter, reported as a storage failure rather than as a conflict
+                // with a version the client never sent.
+                None => Err(RepositoryError::Internal(format!(
+                    "the repository reported a version conflict (stored version {actual}) for \
+                     a delete of {id} without a version"
+                ))
+                .into()),
+            },
         }
     }
 

@@ -106,10 +106,80 @@ fn currency_is_required_as_an_iso_4217_code() {
             "{currency}"
         );
     }
-    assert_eq!(
-        accepted(with("currency", json!("JPY"))).currency().code(),
-        "JPY"
-    );
+    let yen = json!({"amount": "100", "currency": "JPY", "payment_scheme": "FPS"});
+    assert_eq!(accepted(yen).currency().code(), "JPY");
+}
+
+/// Valid attributes with this amount and currency.
+fn priced(amount: &str, currency: &str) -> Value {
+    json!({"amount": amount, "currency": currency})
+}
+
+#[test]
+fn amount_has_at_most_as_many_decimals_as_the_currency_s_minor_unit() {
+    for (amount, currency) in [
+        ("100", "JPY"),
+        ("1.234", "KWD"),
+        ("1.005", "BHD"),
+        ("1.2", "KWD"),
+        ("100.21", "GBP"),
+        ("1.2345", "CLF"),
+    ] {
+        accepted(priced(amount, currency));
+    }
+    for (amount, currency, message) in [
+        (
+            "100.50",
+            "JPY",
+            "must have no decimals: JPY has no minor unit (ISO 4217)",
+        ),
+        (
+            "1.2345",
+            "KWD",
+            "must have at most 3 decimals for KWD (its ISO 4217 minor unit)",
+        ),
+        (
+            "1.001",
+            "GBP",
+            "must have at most 2 decimals for GBP (its ISO 4217 minor unit)",
+        ),
+    ] {
+        let error = refused(priced(amount, currency));
+        assert_eq!(error.fields().len(), 1, "{error}");
+        assert_eq!(error.fields()[0].field, "amount");
+        assert_eq!(error.fields()[0].message, message);
+    }
+}
+
+#[test]
+fn currencies_without_a_minor_unit_are_refused_as_currencies() {
+    for currency in ["XAU", "XAG", "XDR", "XTS", "XXX"] {
+        let error = refused(priced("1", currency));
+        assert_eq!(error.fields().len(), 1, "{error}");
+        assert_eq!(error.fields()[0].field, "currency");
+        assert!(
+            error.fields()[0]
+                .message
+                .contains(&format!("ISO 4217 defines none for {currency}")),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn the_amount_is_exposed_in_minor_units_of_its_currency() {
+    for (amount, currency, minor_units) in [
+        ("1.5", "GBP", 150),
+        ("100", "JPY", 100),
+        ("1.234", "KWD", 1234),
+        ("7", "BHD", 7000),
+    ] {
+        assert_eq!(
+            accepted(priced(amount, currency)).minor_units(),
+            minor_units,
+            "{amount} {currency}"
+        );
+    }
 }
 
 #[test]
@@ -163,6 +233,31 @@ fn scheme_limits_cap_fps_and_bacs_amounts_inclusively() {
         refused_fields(with("payment_scheme", json!(1))),
         ["payment_scheme"]
     );
+}
+
+#[test]
+fn scheme_limits_stay_gbp_amounts_compared_by_value_in_any_currency() {
+    let payment = |scheme: &str, amount: &str, currency: &str| json!({"amount": amount, "currency": currency, "payment_scheme": scheme});
+    for (scheme, amount, currency) in [
+        ("FPS", "250000.000", "KWD"),
+        ("FPS", "250000", "JPY"),
+        ("Bacs", "20000000.000", "BHD"),
+    ] {
+        accepted(payment(scheme, amount, currency));
+    }
+    for (scheme, amount, currency, limit) in [
+        ("FPS", "250000.001", "KWD", "250000.00"),
+        ("FPS", "250001", "JPY", "250000.00"),
+        ("Bacs", "20000000.001", "BHD", "20000000.00"),
+    ] {
+        let error = refused(payment(scheme, amount, currency));
+        assert_eq!(error.fields().len(), 1, "{error}");
+        assert_eq!(error.fields()[0].field, "amount");
+        assert_eq!(
+            error.fields()[0].message,
+            format!("must be at most {limit} for payment scheme {scheme}")
+        );
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use common::{content, organisation, service, stored, unavailable, version};
 use domain::{
     CreatePaymentError, Created, DeletePaymentError, GetPaymentError, InsertOutcome,
     ListPaymentsError, ListQuery, MockPaymentRepository, NewPayment, OrganisationId, Page, Payment,
-    PaymentId, Version, WriteOutcome,
+    PaymentId, RepositoryError, Version, WriteOutcome,
 };
 use mockall::predicate::eq;
 
@@ -167,6 +167,25 @@ async fn delete_maps_every_outcome() {
             result
         );
     }
+}
+
+#[tokio::test]
+async fn delete_without_a_version_reports_a_conflict_from_the_repository_as_a_storage_failure() {
+    let id = PaymentId::generate();
+    let mut repository = MockPaymentRepository::new();
+    repository
+        .expect_delete()
+        .with(eq(id), eq(None))
+        .times(1)
+        .return_once(|_, _| Ok(WriteOutcome::VersionConflict { actual: version(3) }));
+
+    let result = service(repository).delete(id, None).await;
+
+    let Err(DeletePaymentError::Storage(RepositoryError::Internal(message))) = result else {
+        panic!("a conflict without a version must be a storage failure, got {result:?}");
+    };
+    assert!(message.contains("without a version"), "{message}");
+    assert!(message.contains(&id.to_string()), "{message}");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
-//! Invalid attributes (amount, currency, dates, scheme limits): every refusal is 400
-//! `validation_failed` naming each bad field, on create and on update alike, and nothing is
-//! written; the limits themselves are accepted.
+//! Invalid attributes (amount, currency and its minor unit, dates, scheme limits): every refusal
+//! is 400 `validation_failed` naming each bad field, on create and on update alike, and nothing
+//! is written; the limits themselves are accepted.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -78,14 +78,97 @@ async fn currency_that_is_not_iso_4217_returns_400(app: TestApp) {
         let document = with_attribute("currency", currency);
         assert_refused(&app, &target, &document, &["data.attributes.currency"]).await;
     }
-    for currency in ["EUR", "USD", "JPY", "CHF"] {
-        let reply = app
-            .post("/v1/payments", &with_attribute("currency", json!(currency)))
-            .await;
+    for (currency, amount) in [
+        ("EUR", "1.00"),
+        ("USD", "1.00"),
+        ("JPY", "100"),
+        ("CHF", "1.00"),
+    ] {
+        let document = document_with(|d| {
+            d["data"]["attributes"]["currency"] = json!(currency);
+            d["data"]["attributes"]["amount"] = json!(amount);
+        });
+        let reply = app.post("/v1/payments", &document).await;
         assert_eq!(
             reply.status,
             StatusCode::CREATED,
             "{currency}: {}",
+            reply.body
+        );
+    }
+}
+
+/// A valid document whose amount and currency are these.
+fn priced(amount: &str, currency: &str) -> serde_json::Value {
+    document_with(|d| {
+        d["data"]["attributes"]["amount"] = json!(amount);
+        d["data"]["attributes"]["currency"] = json!(currency);
+    })
+}
+
+async fn amounts_with_more_decimals_than_the_currency_s_minor_unit_return_400(app: TestApp) {
+    let target = app.create_payment(&new_organisation_id()).await;
+    for (amount, currency, message) in [
+        (
+            "100.50",
+            "JPY",
+            "must have no decimals: JPY has no minor unit (ISO 4217)",
+        ),
+        (
+            "1.2345",
+            "KWD",
+            "must have at most 3 decimals for KWD (its ISO 4217 minor unit)",
+        ),
+        (
+            "1.001",
+            "GBP",
+            "must have at most 2 decimals for GBP (its ISO 4217 minor unit)",
+        ),
+    ] {
+        let document = priced(amount, currency);
+        assert_refused(&app, &target, &document, &["data.attributes.amount"]).await;
+        let reply = app.post("/v1/payments", &document).await;
+        assert_eq!(
+            reply.body["details"][0]["message"], message,
+            "{}",
+            reply.body
+        );
+    }
+}
+
+async fn amounts_within_the_currency_s_minor_unit_are_accepted_as_written(app: TestApp) {
+    for (amount, currency) in [
+        ("100", "JPY"),
+        ("1.234", "KWD"),
+        ("1.005", "BHD"),
+        ("0.5", "GBP"),
+    ] {
+        let reply = app.post("/v1/payments", &priced(amount, currency)).await;
+
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{amount} {currency}: {}",
+            reply.body
+        );
+        let attributes = &reply.body["data"]["attributes"];
+        assert_eq!(attributes["amount"], amount);
+        assert_eq!(attributes["currency"], currency);
+    }
+}
+
+async fn currencies_without_a_minor_unit_return_400(app: TestApp) {
+    let target = app.create_payment(&new_organisation_id()).await;
+    for currency in ["XAU", "XXX"] {
+        let document = priced("1", currency);
+        assert_refused(&app, &target, &document, &["data.attributes.currency"]).await;
+        let reply = app.post("/v1/payments", &document).await;
+        let message = reply.body["details"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            message.contains(&format!("ISO 4217 defines none for {currency}")),
+            "{}",
             reply.body
         );
     }
@@ -187,6 +270,24 @@ async fn amounts_above_the_scheme_limit_return_400_and_the_limit_is_accepted(app
         let refused = document(scheme, amount);
         assert_refused(&app, &target, &refused, &["data.attributes.amount"]).await;
     }
+    // The limits are GBP amounts, compared by value whatever the currency.
+    let priced_scheme = |scheme: &str, amount: &str, currency: &str| {
+        document_with(|d| {
+            d["data"]["attributes"]["payment_scheme"] = json!(scheme);
+            d["data"]["attributes"]["amount"] = json!(amount);
+            d["data"]["attributes"]["currency"] = json!(currency);
+        })
+    };
+    for (scheme, amount, currency) in [("FPS", "250000", "JPY"), ("Bacs", "20000000.000", "KWD")] {
+        let reply = app
+            .post("/v1/payments", &priced_scheme(scheme, amount, currency))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    for (scheme, amount, currency) in [("FPS", "250000.001", "KWD"), ("Bacs", "20000001", "JPY")] {
+        let refused = priced_scheme(scheme, amount, currency);
+        assert_refused(&app, &target, &refused, &["data.attributes.amount"]).await;
+    }
     let not_text = with_attribute("payment_scheme", json!(5));
     assert_refused(
         &app,
@@ -201,6 +302,9 @@ tests::backend_tests!(
     amount_that_is_not_a_positive_decimal_string_returns_400,
     amount_longer_than_20_characters_returns_400_and_20_is_accepted,
     currency_that_is_not_iso_4217_returns_400,
+    amounts_with_more_decimals_than_the_currency_s_minor_unit_return_400,
+    amounts_within_the_currency_s_minor_unit_are_accepted_as_written,
+    currencies_without_a_minor_unit_return_400,
     dates_that_are_not_real_yyyy_mm_dd_return_400,
     real_dates_are_accepted,
     amounts_above_the_scheme_limit_return_400_and_the_limit_is_accepted,

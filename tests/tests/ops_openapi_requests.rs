@@ -99,6 +99,42 @@ fn samples() -> Vec<(&'static str, Value)> {
         d["data"]["attributes"]["payment_scheme"] = json!("bacs");
         d["data"]["attributes"]["amount"] = json!("20000000.01");
     });
+    add("yen, whole", |d| {
+        d["data"]["attributes"]["currency"] = json!("JPY");
+        d["data"]["attributes"]["amount"] = json!("100");
+    });
+    add("yen with decimals", |d| {
+        d["data"]["attributes"]["currency"] = json!("JPY");
+        d["data"]["attributes"]["amount"] = json!("100.50");
+    });
+    add("Kuwaiti dinar, three decimals", |d| {
+        d["data"]["attributes"]["currency"] = json!("KWD");
+        d["data"]["attributes"]["amount"] = json!("1.234");
+    });
+    add("Bahraini dinar, three decimals", |d| {
+        d["data"]["attributes"]["currency"] = json!("BHD");
+        d["data"]["attributes"]["amount"] = json!("1.005");
+    });
+    add("Kuwaiti dinar, four decimals", |d| {
+        d["data"]["attributes"]["currency"] = json!("KWD");
+        d["data"]["attributes"]["amount"] = json!("1.2345");
+    });
+    add("gold", |d| {
+        d["data"]["attributes"]["currency"] = json!("XAU");
+        d["data"]["attributes"]["amount"] = json!("1");
+    });
+    add("no currency", |d| {
+        d["data"]["attributes"]["currency"] = json!("XXX");
+        d["data"]["attributes"]["amount"] = json!("1");
+    });
+    add("FPS limit in dinars", |d| {
+        d["data"]["attributes"]["currency"] = json!("KWD");
+        d["data"]["attributes"]["amount"] = json!("250000.000");
+    });
+    add("over the FPS limit in dinars", |d| {
+        d["data"]["attributes"]["currency"] = json!("KWD");
+        d["data"]["attributes"]["amount"] = json!("250000.001");
+    });
     add("scheme not a string", |d| {
         d["data"]["attributes"]["payment_scheme"] = json!(7)
     });

@@ -1,16 +1,18 @@
 //! Properties of the wire layer: the strict JSON parser and the request DTO. Any bytes are one
 //! reading of a JSON document or refused; any document is a payment request or a 400 naming
-//! the refused fields; never a panic.
+//! the refused fields; never a panic. The attributes inside a request are held to what
+//! `serde_json` reads and writes and to the rules as written (`tests::rules`).
 
 use app::http::dto::parse_payment_request;
 use app::http::json::{parse_payment_document, parse_strict, MAX_DOCUMENT_DEPTH};
 use axum::http::StatusCode;
-use domain::{OrganisationId, PaymentAttributes};
+use domain::OrganisationId;
 use proptest::prelude::*;
 use serde_json::Value;
 use tests::arbitrary::{
     any_body, any_json, config, near_payment_document, stored_value, valid_attributes,
 };
+use tests::rules::{depth, payment_rule_breaches, strict_breaches, MAX_ATTRIBUTES_DEPTH};
 
 /// Writes `value` as JSON text, repeating the first key of the `target`-th non-empty object
 /// (in document order) with `repeated` as its second value. Returns whether a key was repeated.
@@ -92,10 +94,28 @@ proptest! {
             match (attributes, payment.attributes) {
                 (None, None) => {}
                 (Some(value), Some(read)) => {
-                    prop_assert_eq!(
-                        read.map(|a| a.as_json().to_owned()),
-                        PaymentAttributes::from_value(value).map(|a| a.as_json().to_owned())
-                    );
+                    // Read whole, so no strict rule is broken inside the attributes.
+                    prop_assert_eq!(strict_breaches(&value), Vec::<String>::new());
+                    match read {
+                        Ok(attributes) => {
+                            prop_assert!(value.is_object());
+                            prop_assert_eq!(payment_rule_breaches(&value), Vec::<String>::new());
+                            prop_assert_eq!(
+                                attributes.as_json(),
+                                serde_json::to_string(&value).unwrap()
+                            );
+                        }
+                        Err(refused) if !value.is_object() => {
+                            prop_assert_eq!(refused.fields()[0].message.as_str(), "must be a JSON object");
+                        }
+                        Err(refused) => {
+                            let mut named: Vec<String> =
+                                refused.fields().iter().map(|f| f.field.clone()).collect();
+                            named.sort();
+                            named.dedup();
+                            prop_assert_eq!(named, payment_rule_breaches(&value));
+                        }
+                    }
                 }
                 (expected, read) => prop_assert!(false, "{:?} / {:?}", expected, read),
             }
@@ -170,6 +190,36 @@ proptest! {
         let parsed = parse_strict(text.as_bytes());
 
         prop_assert_eq!(parsed.is_ok(), depth <= MAX_DOCUMENT_DEPTH, "depth {}", depth);
+    }
+
+    /// The attributes' own bound holds inside a request: they may be 30 levels deep wherever
+    /// they sit, which makes a document 32 deep; the refusal names the document's bound.
+    #[test]
+    fn attributes_nested_deeper_than_their_bound_refuse_the_request(
+        attributes in valid_attributes(),
+        kinds in prop::collection::vec(any::<bool>(), 1..MAX_ATTRIBUTES_DEPTH + 4),
+    ) {
+        let deep = kinds.iter().fold(Value::Null, |inner, &array| {
+            if array { Value::Array(vec![inner]) } else { serde_json::json!({ "n": inner }) }
+        });
+        let mut attributes = attributes;
+        attributes.insert("deep".to_owned(), deep);
+        let fits = depth(&Value::Object(attributes.clone())) <= MAX_ATTRIBUTES_DEPTH;
+        let document = tests::arbitrary::document("743d5b63-8e6f-432e-a8fa-c5d8d2ee5fcb", &attributes);
+
+        let parsed = parse_payment_document(document.to_string().as_bytes());
+
+        match parsed {
+            Ok(parsed) => {
+                prop_assert!(fits, "{} levels read", kinds.len() + 1);
+                prop_assert!(matches!(parsed.attributes, Some(Ok(_))), "{:?}", parsed.attributes);
+            }
+            Err(refused) => {
+                prop_assert!(!fits, "{}", refused);
+                prop_assert!(refused.starts_with("the document is nested deeper than 32 levels"), "{}", refused);
+                prop_assert_eq!(MAX_DOCUMENT_DEPTH, 32);
+            }
+        }
     }
 
     #[test]

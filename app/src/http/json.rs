@@ -1,20 +1,26 @@
-//! Strict JSON: one reading of every document, or a clear refusal.
+//! Strict JSON: one reading of every request document, or a clear refusal.
 //!
-//! `serde_json` alone keeps the last of two duplicate keys, which lets two parsers disagree about
-//! one payment, and turns integers beyond 64 bits into lossy floats. This parser refuses both (and
-//! any number beyond the signed 64-bit range, so `1e20` and `100000000000000000000` are read
-//! alike), refuses keys that document stores treat as operators or paths, and bounds nesting.
+//! The rules are the domain's strict reading ([`domain::strict`]): duplicate keys, keys that
+//! document stores treat as operators or paths, nesting and numbers beyond the signed 64-bit
+//! range are refused. This module only walks the envelope of a payment request into a small
+//! tree, applying those rules, and hands `data.attributes` to [`AttributesReader`], which
+//! applies them to the attributes while it reads them.
 
 use std::fmt;
 
-use domain::{key_problem, number_in_range, AttributesSeed, PaymentAttributes, ValidationError};
+use domain::strict::{self, Breach};
+use domain::{AttributesReader, PaymentAttributes, ValidationError};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::de::StrRead;
 use serde_json::map::Entry;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
-/// The deepest nesting of objects and arrays accepted in a request document.
-pub const MAX_DOCUMENT_DEPTH: usize = 32;
+/// The level of `data.attributes` in `{"data": {"attributes": ...}}`.
+const ATTRIBUTES_LEVEL: usize = 3;
+
+/// The deepest nesting of objects and arrays accepted in a request document: as deep as the
+/// attributes may go below their level, which [`AttributesReader`] decides.
+pub const MAX_DOCUMENT_DEPTH: usize = AttributesReader::at_level(ATTRIBUTES_LEVEL).max_level();
 
 /// Parses `bytes` as exactly one JSON document under the strict rules above.
 pub fn parse_strict(bytes: &[u8]) -> Result<Value, String> {
@@ -28,8 +34,8 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, String> {
 pub struct PaymentDocument {
     /// The document without `data.attributes`.
     pub envelope: Value,
-    /// What `data.attributes` held, read by [`AttributesSeed`]: the attributes or the rules they
-    /// break; `None` when there was no `data.attributes` (or no `data` object).
+    /// What `data.attributes` held, read by [`AttributesReader`]: the attributes or the rules
+    /// they break; `None` when there was no `data.attributes` (or no `data` object).
     pub attributes: Option<Result<PaymentAttributes, ValidationError>>,
 }
 
@@ -51,123 +57,19 @@ pub fn parse_payment_document(bytes: &[u8]) -> Result<PaymentDocument, String> {
     })
 }
 
-/// Runs `read` over `bytes` as one whole JSON text, with the strict rules' messages.
+/// Runs `read` over `bytes` as one whole JSON text (see [`strict::read_text`]).
 fn read_strict<T>(
     bytes: &[u8],
     read: impl FnOnce(&mut serde_json::Deserializer<StrRead<'_>>) -> serde_json::Result<T>,
 ) -> Result<T, String> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| format!("the body is not valid UTF-8: {e}"))?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let result = read(&mut deserializer).and_then(|value| {
-        deserializer.end()?;
-        Ok(value)
-    });
-    let oversized = || {
-        oversized_integer(text).map(|literal| {
-            format!(
-                "the integer {} is out of range: integers must fit in a signed 64-bit integer",
-                shorten(literal)
-            )
-        })
-    };
-    match result {
-        // An integer beyond 64 bits reaches the reader as a rounded float, and one just below
-        // the signed range rounds to its very bound, which is in range: look for such integers
-        // as written, wherever a run of digits is long enough to hold one.
-        Ok(value) => match has_long_digit_run(bytes).then(oversized).flatten() {
-            Some(message) => Err(message),
-            None => Ok(value),
-        },
-        // Every other out-of-range integer fails the reading; name it as written.
-        Err(error) => Err(oversized().unwrap_or_else(|| error.to_string())),
-    }
+    strict::read_text(text, read)
 }
 
-/// Digits of the shortest integer literal outside the signed 64-bit range.
-const OVERSIZED_DIGITS: usize = 19;
-
-/// Whether `bytes` hold [`OVERSIZED_DIGITS`] or more ASCII digits in a row. Looks at every
-/// 16th byte only (and around those that are digits): any such run covers one of them.
-fn has_long_digit_run(bytes: &[u8]) -> bool {
-    const STRIDE: usize = 16;
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index].is_ascii_digit() {
-            let start = bytes[..index]
-                .iter()
-                .rposition(|byte| !byte.is_ascii_digit())
-                .map_or(0, |before| before + 1);
-            let end = bytes[index..]
-                .iter()
-                .position(|byte| !byte.is_ascii_digit())
-                .map_or(bytes.len(), |after| index + after);
-            if end - start >= OVERSIZED_DIGITS {
-                return true;
-            }
-            index = end;
-        }
-        index += STRIDE;
-    }
-    false
-}
-
-fn shorten(literal: &str) -> String {
-    if literal.len() <= 40 {
-        literal.to_owned()
-    } else {
-        format!("{}... ({} digits)", &literal[..20], literal.len())
-    }
-}
-
-/// The first integer literal outside strings that does not fit in an `i64`, if any.
-fn oversized_integer(text: &str) -> Option<&str> {
-    let bytes = text.as_bytes();
-    let mut index = 0;
-    let mut in_string = false;
-    while index < bytes.len() {
-        let byte = bytes[index];
-        if in_string {
-            match byte {
-                b'\\' => index += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            index += 1;
-            continue;
-        }
-        if byte == b'"' {
-            in_string = true;
-        } else if byte == b'-' || byte.is_ascii_digit() {
-            let start = index;
-            while index < bytes.len()
-                && matches!(bytes[index], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-            {
-                index += 1;
-            }
-            let token = &text[start..index];
-            let digits = token.strip_prefix('-').unwrap_or(token);
-            let is_integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-            if is_integer && token.parse::<i64>().is_err() {
-                return Some(token);
-            }
-            continue;
-        }
-        index += 1;
-    }
-    None
-}
-
-/// `number` as a value if it lies within the signed 64-bit range (see [`number_in_range`]).
-fn in_range<E: de::Error>(number: Number) -> Result<Value, E> {
-    if number_in_range(&number) {
-        Ok(Value::Number(number))
-    } else {
-        Err(E::custom(format!(
-            "the number {number} is out of range: numbers must lie within the signed 64-bit \
-             integer range"
-        )))
-    }
+/// A breach of the strict rules as the reading's error.
+fn refuse<E: de::Error>(breach: Breach<'_>) -> E {
+    breach.to_error()
 }
 
 /// Where `data.attributes` goes when it is read apart.
@@ -216,12 +118,7 @@ impl Level<'_> {
 
     /// Refuses a container (object or array) that would sit below the deepest level.
     fn check_container<E: de::Error>(&self) -> Result<(), E> {
-        if self.depth > MAX_DOCUMENT_DEPTH {
-            return Err(E::custom(format!(
-                "the document is nested deeper than {MAX_DOCUMENT_DEPTH} levels"
-            )));
-        }
-        Ok(())
+        strict::check_nesting(self.depth, MAX_DOCUMENT_DEPTH).map_err(refuse)
     }
 }
 
@@ -241,13 +138,12 @@ impl<'de> Visitor<'de> for Level<'_> {
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<Value, E> {
-        in_range(Number::from(value))
+        strict::check_u64(value).map_err(refuse)?;
+        Ok(Value::Number(value.into()))
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
-        Number::from_f64(value)
-            .ok_or_else(|| E::custom("numbers must be finite"))
-            .and_then(in_range)
+        strict::check_f64(value).map(Value::Number).map_err(refuse)
     }
 
     fn visit_str<E>(self, value: &str) -> Result<Value, E> {
@@ -276,19 +172,17 @@ impl<'de> Visitor<'de> for Level<'_> {
         let mut fields = Map::new();
         let mut attributes_seen = false;
         while let Some(key) = map.next_key::<String>()? {
-            if let Some(problem) = key_problem(&key) {
-                return Err(de::Error::custom(format!("field {key:?}: {problem}")));
-            }
+            strict::check_key(&key).map_err(refuse)?;
             let role = match (self.role, key.as_str()) {
                 (Role::Document, "data") => Role::Data,
                 (Role::Data, "attributes") => {
                     if let Some(slot) = self.attributes.as_deref_mut() {
                         if attributes_seen {
-                            return Err(de::Error::custom(format!("duplicate field {key:?}")));
+                            return Err(refuse(Breach::DuplicateKey(&key)));
                         }
                         attributes_seen = true;
-                        let seed = AttributesSeed::nested(self.depth + 1, MAX_DOCUMENT_DEPTH);
-                        *slot = Some(map.next_value_seed(seed)?);
+                        let reader = AttributesReader::at_level(self.depth + 1);
+                        *slot = Some(map.next_value_seed(reader)?);
                         continue;
                     }
                     Role::Other
@@ -305,10 +199,7 @@ impl<'de> Visitor<'de> for Level<'_> {
             };
             match fields.entry(key) {
                 Entry::Occupied(entry) => {
-                    return Err(de::Error::custom(format!(
-                        "duplicate field {:?}",
-                        entry.key()
-                    )));
+                    return Err(refuse(Breach::DuplicateKey(entry.key())));
                 }
                 Entry::Vacant(entry) => {
                     entry.insert(map.next_value_seed(nested)?);
@@ -353,6 +244,59 @@ mod tests {
     }
 
     #[test]
+    fn breaches_are_refused_with_one_message_in_the_envelope_and_in_the_attributes() {
+        let refusal = |text: &str| parse_payment_document(text.as_bytes()).unwrap_err();
+        for (envelope, attributes, message) in [
+            (
+                r#"{"data": {"x": 1, "x": 2}}"#,
+                r#"{"data": {"attributes": {"x": 1, "x": 2}}}"#,
+                "duplicate field \"x\"",
+            ),
+            (
+                r#"{"data": {"$x": 1}}"#,
+                r#"{"data": {"attributes": {"$x": 1}}}"#,
+                "field \"$x\": field names must not start with '$'",
+            ),
+            (
+                r#"{"data": {"x": 9223372036854775808}}"#,
+                r#"{"data": {"attributes": {"x": 9223372036854775808}}}"#,
+                "the integer 9223372036854775808 is out of range: integers must fit in a signed \
+                 64-bit integer",
+            ),
+            (
+                r#"{"data": {"x": 1e19}}"#,
+                r#"{"data": {"attributes": {"x": 1e19}}}"#,
+                "the number 1e+19 is out of range: numbers must lie within the signed 64-bit \
+                 integer range",
+            ),
+        ] {
+            assert!(
+                refusal(envelope).starts_with(message),
+                "{}",
+                refusal(envelope)
+            );
+            assert!(
+                refusal(attributes).starts_with(message),
+                "{}",
+                refusal(attributes)
+            );
+        }
+        let deep = |levels: usize| {
+            format!(
+                r#"{{"data": {{"attributes": {{"x": {}{}}}}}}}"#,
+                "[".repeat(levels),
+                "]".repeat(levels)
+            )
+        };
+        assert!(parse_payment_document(deep(29).as_bytes()).is_ok());
+        assert!(refusal(&deep(30)).starts_with("the document is nested deeper than 32 levels"));
+        assert_eq!(
+            refusal(r#"{"data": {"attributes": {}, "attributes": {}}}"#),
+            "duplicate field \"attributes\" at line 1 column 40"
+        );
+    }
+
+    #[test]
     fn nesting_is_bounded() {
         let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
         let deep = format!("{}{}", "[".repeat(33), "]".repeat(33));
@@ -384,23 +328,5 @@ mod tests {
         assert!(parse_strict(b"{} {}").is_err());
         assert!(parse_strict(b"").is_err());
         assert!(parse_strict(b"1e400").is_err());
-    }
-
-    #[test]
-    fn every_run_of_19_digits_is_found_wherever_it_sits() {
-        for length in 0..60 {
-            for offset in 0..40 {
-                for run in [18, 19, 25] {
-                    let mut text = "x".repeat(offset);
-                    text.push_str(&"7".repeat(run));
-                    text.push_str(&"y".repeat(length));
-                    assert_eq!(has_long_digit_run(text.as_bytes()), run >= 19, "{text}");
-                }
-            }
-        }
-        assert!(!has_long_digit_run(
-            b"123456789012345678 123456789012345678"
-        ));
-        assert!(has_long_digit_run(b"1 1234567890123456789"));
     }
 }

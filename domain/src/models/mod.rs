@@ -6,16 +6,14 @@ mod date;
 mod ids;
 mod list;
 mod payment;
-mod reader;
+pub mod strict;
 mod version;
 
 pub use amount::{Amount, Currency, MAX_AMOUNT_LEN};
-pub use attributes::{
-    key_problem, number_in_range, PaymentAttributes, DATE_FIELDS, MAX_ATTRIBUTES_DEPTH,
-};
+pub use attributes::{AttributesReader, PaymentAttributes, DATE_FIELDS, MAX_ATTRIBUTES_DEPTH};
 pub use date::is_calendar_date;
 pub use ids::{CommandId, OrganisationId, PaymentId};
 pub use list::{ListQuery, Page, PageSize};
 pub use payment::{NewPayment, Payment, PaymentContent, PaymentUpdate, VersionCheck, PAYMENT_TYPE};
-pub use reader::AttributesSeed;
+pub use strict::{key_problem, number_in_range};
 pub use version::Version;
