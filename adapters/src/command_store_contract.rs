@@ -1,7 +1,7 @@
 //! The command store contract suite: every [`CommandStore`] must pass it.
 //!
 //! Each case is a public async function taking a fresh, empty store; the
-//! [`command_store_contract!`](crate::command_store_contract) macro turns all of them into
+//! [`command_store_contract!`](crate::command_store_contract!) macro turns all of them into
 //! `#[tokio::test]`s for one backend, as `payment_repository_contract!` does for repositories.
 
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! The broker is `KAFKA_BOOTSTRAP_SERVERS` when set (`scripts/test.sh` sets it to the tansu
 //! test server it provisions, see `scripts/kafka-test-server.sh`), else a broker answering on
 //! `127.0.0.1:9092`; with neither, the test fails and says to run `scripts/test.sh`. Tests that
-//! must stop the broker itself use [`crate::tansu::PrivateKafkaServer`] instead.
+//! must stop the broker itself use a private broker of their own instead.
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;

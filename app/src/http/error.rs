@@ -147,7 +147,7 @@ fn bounded(mut text: String) -> String {
 
 impl From<ValidationError> for ApiError {
     /// 400 `validation_failed`, bounded whatever the number of fields: the message names the
-    /// first [`MAX_MESSAGE_FIELDS`], `details` lists the first [`MAX_DETAILS`].
+    /// first `MAX_MESSAGE_FIELDS`, `details` lists the first `MAX_DETAILS`.
     fn from(error: ValidationError) -> Self {
         let fields = error.fields();
         let details = fields
