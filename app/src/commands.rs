@@ -10,6 +10,8 @@ use domain::{
 };
 use tokio::sync::mpsc;
 
+use crate::command_metrics::CommandMetrics;
+
 /// How many accepted records wait for the background writer before publishers queue up behind.
 const ACCEPTED_QUEUE: usize = 8192;
 /// Most accepted records written in one call of the command store.
@@ -34,6 +36,7 @@ pub struct AsyncWrites {
     commands: CommandService,
     timeout: Duration,
     longest_wait: Duration,
+    metrics: CommandMetrics,
     accepted: mpsc::Sender<CommandRecord>,
     /// Accepted records not written to the store yet, so this instance never answers 404 for a
     /// command it has just accepted.
@@ -68,6 +71,7 @@ impl AsyncWrites {
         commands: CommandService,
         timeout: Duration,
         longest_wait: Duration,
+        metrics: CommandMetrics,
     ) -> Self {
         let (accepted, queue) = mpsc::channel(ACCEPTED_QUEUE);
         let pending = Pending::default();
@@ -77,6 +81,7 @@ impl AsyncWrites {
             commands,
             timeout,
             longest_wait,
+            metrics,
             accepted,
             pending,
         }
@@ -106,6 +111,7 @@ impl AsyncWrites {
         }
         // The record only serves status reads before the worker finishes the command; a full
         // queue (the store far behind) waits here rather than dropping it.
+        self.metrics.published(command.action());
         let record = command.accepted_record();
         self.pending.lock().insert(record.id, record.clone());
         let _ = self.accepted.send(record).await;

@@ -11,6 +11,7 @@ use domain::{CommandLog, CommandService, PaymentRepository, PaymentService};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::command_metrics::CommandMetrics;
 use crate::commands::AsyncWrites;
 use crate::config::{BrokerKind, Config, Role, WriteMode};
 use crate::http::links::Links;
@@ -36,12 +37,13 @@ pub struct Composed {
 pub struct Worker {
     log: Arc<dyn CommandLog>,
     commands: CommandService,
+    metrics: CommandMetrics,
 }
 
 impl Worker {
     /// Applies commands until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
-        worker::run(self.log, self.commands, shutdown).await;
+        worker::run(self.log, self.commands, self.metrics, shutdown).await;
     }
 }
 
@@ -63,6 +65,7 @@ pub async fn compose_with(
         MeteredRepository::wrap(storage.payments, metrics.clone());
     let service = PaymentService::new(payments);
     let commands = CommandService::new(service.clone(), storage.commands);
+    let command_metrics = CommandMetrics::register(&metrics)?;
     let log = match needs_log(config) {
         true => Some(command_log(config).await?),
         false => None,
@@ -74,6 +77,7 @@ pub async fn compose_with(
             config.broker_timeout(),
             // A wait must leave the rest of the request's time to answer it.
             config.request_timeout().mul_f64(0.8),
+            command_metrics.clone(),
         )),
         _ => None,
     };
@@ -81,6 +85,7 @@ pub async fn compose_with(
         (Some(log), true) => Some(Worker {
             log: log.clone(),
             commands: commands.clone(),
+            metrics: command_metrics,
         }),
         _ => None,
     };

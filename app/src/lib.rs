@@ -3,6 +3,7 @@
 //! [`compose::compose`] assembles everything the binary runs from a [`Config`], so tests boot
 //! exactly the production wiring on port 0.
 
+pub mod command_metrics;
 pub mod commands;
 pub mod compose;
 pub mod config;

@@ -15,6 +15,8 @@ use domain::{
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use crate::command_metrics::CommandMetrics;
+
 /// How long one wait for the next record lasts (the shutdown signal is checked in between).
 const POLL: Duration = Duration::from_millis(200);
 /// Records read ahead per partition before the reader waits for that partition's lane.
@@ -22,6 +24,8 @@ const LANE_DEPTH: usize = 64;
 /// Backoff bounds while storage or the log is unavailable.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// How often the consumer-lag gauge is refreshed.
+const LAG_EVERY: Duration = Duration::from_secs(1);
 /// Attempts at a command that fails with an internal storage error before it is rejected.
 const INTERNAL_ATTEMPTS: u32 = 5;
 
@@ -30,6 +34,7 @@ const INTERNAL_ATTEMPTS: u32 = 5;
 pub async fn run(
     log: Arc<dyn CommandLog>,
     commands: CommandService,
+    metrics: CommandMetrics,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     tokio::pin!(shutdown);
@@ -41,7 +46,12 @@ pub async fn run(
     let mut lanes: HashMap<u32, mpsc::Sender<LogRecord>> = HashMap::new();
     let mut running = JoinSet::new();
     let mut backoff = BACKOFF_MIN;
+    let mut lag_updated = tokio::time::Instant::now();
     loop {
+        if lag_updated.elapsed() >= LAG_EVERY {
+            metrics.set_lag(&subscription.lag());
+            lag_updated = tokio::time::Instant::now();
+        }
         let next = tokio::select! {
             next = subscription.next(POLL) => next,
             () = &mut shutdown => break,
@@ -65,6 +75,7 @@ pub async fn run(
                 receiver,
                 subscription.clone(),
                 commands.clone(),
+                metrics.clone(),
             ));
             sender
         });
@@ -101,6 +112,7 @@ async fn lane(
     mut records: mpsc::Receiver<LogRecord>,
     subscription: Arc<dyn LogSubscription>,
     commands: CommandService,
+    metrics: CommandMetrics,
 ) {
     let mut last_done: Option<u64> = None;
     let mut resume_at: Option<u64> = None;
@@ -117,7 +129,9 @@ async fn lane(
             continue;
         }
         resume_at = None;
-        apply(&commands, &record).await;
+        if let Some(finished) = apply(&commands, &record).await {
+            metrics.finished(&finished);
+        }
         if let Err(error) = subscription.commit(record.position).await {
             // The next holder of the partition applies the command again: exactly once in
             // effect all the same.
@@ -127,10 +141,10 @@ async fn lane(
     }
 }
 
-/// Applies one record until its outcome is stored. Unavailable storage is waited out (the
-/// partition pauses, never skips); a command that cannot be decoded or keeps failing with an
-/// internal error is recorded rejected with `internal_error`.
-async fn apply(commands: &CommandService, record: &LogRecord) {
+/// Applies one record until its outcome is stored, and returns the stored record. Unavailable
+/// storage is waited out (the partition pauses, never skips); a command that cannot be decoded
+/// or keeps failing with an internal error is recorded rejected with `internal_error`.
+async fn apply(commands: &CommandService, record: &LogRecord) -> Option<domain::CommandRecord> {
     let command = match PaymentCommand::decode(&record.payload) {
         Ok(command) => command,
         Err(error) => {
@@ -140,12 +154,13 @@ async fn apply(commands: &CommandService, record: &LogRecord) {
                     tracing::error!(%error, command_id = %accepted.id, partition = position.partition,
                         offset = position.offset, "command cannot be decoded; rejected");
                     let reason = error.to_string();
-                    retry_unavailable(|| commands.reject(accepted.clone(), reason.clone())).await;
+                    return retry_unavailable(|| commands.reject(accepted.clone(), reason.clone()))
+                        .await;
                 }
                 None => tracing::error!(%error, partition = position.partition,
                     offset = position.offset, "log record is not a command; skipped"),
             }
-            return;
+            return None;
         }
     };
     let mut internal_failures = 0;
@@ -154,14 +169,15 @@ async fn apply(commands: &CommandService, record: &LogRecord) {
         match commands.apply(&command).await {
             Ok(record) => {
                 tracing::debug!(command_id = %command.id, applied = record.outcome().is_some_and(|o| o.is_applied()), "command finished");
-                return;
+                return Some(record);
             }
             Err(RepositoryError::Internal(cause)) if internal_failures + 1 >= INTERNAL_ATTEMPTS => {
                 tracing::error!(%cause, command_id = %command.id, request_id = ?command.request_id,
                     "command keeps failing; rejected with internal_error");
-                retry_unavailable(|| commands.reject(command.accepted_record(), cause.clone()))
-                    .await;
-                return;
+                return retry_unavailable(|| {
+                    commands.reject(command.accepted_record(), cause.clone())
+                })
+                .await;
             }
             Err(error) => {
                 if matches!(error, RepositoryError::Internal(_)) {
@@ -175,15 +191,16 @@ async fn apply(commands: &CommandService, record: &LogRecord) {
     }
 }
 
-/// Runs `attempt` until it does not fail with an unavailable storage.
-async fn retry_unavailable<T, F>(mut attempt: impl FnMut() -> F)
+/// Runs `attempt` until it does not fail with an unavailable storage; its value, `None` after
+/// another failure (logged).
+async fn retry_unavailable<T, F>(mut attempt: impl FnMut() -> F) -> Option<T>
 where
     F: Future<Output = Result<T, RepositoryError>>,
 {
     let mut backoff = BACKOFF_MIN;
     loop {
         match attempt().await {
-            Ok(_) => return,
+            Ok(value) => return Some(value),
             Err(RepositoryError::Unavailable(cause)) => {
                 tracing::warn!(%cause, "storage unavailable; retrying");
                 tokio::time::sleep(backoff).await;
@@ -191,7 +208,7 @@ where
             }
             Err(error) => {
                 tracing::error!(%error, "command outcome not recorded");
-                return;
+                return None;
             }
         }
     }
