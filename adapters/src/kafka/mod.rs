@@ -199,7 +199,9 @@ impl KafkaCommandLog {
 
 #[async_trait]
 impl CommandLog for KafkaCommandLog {
-    async fn append(&self, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError> {
+    // The idempotent producer keeps its own retries from storing a record twice: the id is not
+    // needed.
+    async fn append(&self, _id: &str, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError> {
         let bound = self.shared.config.append_timeout;
         let producer = self.producer()?;
         let record = FutureRecord::to(self.shared.topic.name())
