@@ -21,6 +21,7 @@ pub mod arbitrary;
 pub mod hostile;
 pub mod kafka;
 pub mod mongo;
+pub mod nats;
 pub mod raw;
 pub mod requests;
 pub mod rules;
