@@ -27,6 +27,8 @@ pub enum PublishError {
     Unavailable(String),
     /// The broker refused the command for good.
     Refused(String),
+    /// The command is larger than the broker accepts.
+    TooLarge(String),
 }
 
 /// Publishes commands and reads their records. Cheap to clone.
@@ -103,6 +105,7 @@ impl AsyncWrites {
             Ok(Ok(_position)) => {}
             Ok(Err(LogError::Unavailable(cause))) => return Err(PublishError::Unavailable(cause)),
             Ok(Err(LogError::Internal(cause))) => return Err(PublishError::Refused(cause)),
+            Ok(Err(LogError::TooLarge(cause))) => return Err(PublishError::TooLarge(cause)),
             Err(_) => {
                 return Err(PublishError::Unavailable(format!(
                     "no acknowledgement within {} ms",

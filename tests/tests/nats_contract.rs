@@ -1,6 +1,7 @@
 //! The command log contract, run against NATS JetStream: each case on a fresh stream (see
 //! `tests::nats` for where the server comes from). Then what only this log promises: a retried
-//! append stored once, and a command given up after `max_deliver` deliveries.
+//! append stored once, a command given up after `max_deliver` deliveries, and a record over the
+//! server's `max_payload` refused as too large.
 
 use std::time::Duration;
 
@@ -78,4 +79,21 @@ async fn the_delivery_after_max_deliver_is_marked_to_be_given_up() {
     }
 
     assert_eq!(marks, [false, false, true]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_larger_than_the_server_accepts_is_too_large_and_not_stored() {
+    let log = open_log(&test_config(&server_url())).await;
+    // nats-server's default max_payload is 1 MiB.
+    let large = vec![b'x'; 2 << 20];
+
+    let appended = log.append("command-1", b"organisation-a", &large).await;
+
+    assert!(
+        matches!(appended, Err(domain::LogError::TooLarge(_))),
+        "{appended:?}"
+    );
+    let subscription = log.subscribe().await.unwrap();
+    let stored = subscription.next(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(stored, None);
 }

@@ -181,18 +181,19 @@ impl NatsCommandLog {
         };
         match acknowledged {
             Ok(ack) => Ok(ack.sequence),
-            Err(error) => {
-                let retry = !matches!(error.kind(), PublishErrorKind::MaxPayloadExceeded);
-                if matches!(error.kind(), PublishErrorKind::StreamNotFound) {
-                    // Deleted, or JetStream still recovering after a restart: check it again.
-                    self.topology.forget();
-                    self.topology.request();
+            Err(error) => match error.kind() {
+                PublishErrorKind::MaxPayloadExceeded => {
+                    Err((false, LogError::TooLarge(format!("append: {error}"))))
                 }
-                match retry {
-                    true => Err((true, unavailable("append", error))),
-                    false => Err((false, LogError::Internal(format!("append: {error}")))),
+                kind => {
+                    if kind == PublishErrorKind::StreamNotFound {
+                        // Deleted, or JetStream still recovering after a restart: check again.
+                        self.topology.forget();
+                        self.topology.request();
+                    }
+                    Err((true, unavailable("append", error)))
                 }
-            }
+            },
         }
     }
 }
@@ -244,6 +245,10 @@ impl CommandLog for NatsCommandLog {
     }
 
     async fn check_health(&self) -> Result<(), LogError> {
+        // A server that just started may still be creating the stream: finish that first.
+        if !self.topology.ensured() {
+            self.topology.ensure().await?;
+        }
         let described = self.topology.describe().await;
         if described.is_err() {
             self.topology.forget();

@@ -66,6 +66,13 @@ pub async fn accept(
                 tracing::error!(%cause, command_id = %command.id, "broker refused a command");
                 ApiError::internal()
             }
+            PublishError::TooLarge(cause) => {
+                tracing::warn!(%cause, command_id = %command.id, "command too large for the broker");
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "the payment is larger than the command broker accepts",
+                )
+            }
         })?;
     if let Some(wait) = prefer_wait(headers, writes.longest_wait()) {
         if let Some(record) = writes.wait_for(command.id, wait).await {
