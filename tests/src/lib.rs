@@ -102,6 +102,17 @@ impl TestApp {
         Self::spawn_with(backend, |config| config.write_mode = WriteMode::Async).await
     }
 
+    /// Like [`TestApp::spawn_async`], on NATS JetStream instead of the in-memory broker: a
+    /// stream of this server's own on the NATS test server (see [`nats`]), with 4 partitions.
+    pub async fn spawn_async_nats(backend: Backend) -> TestApp {
+        let nats = nats::test_config(&nats::server_url());
+        Self::spawn_with(backend, |config| {
+            nats::configure(config, nats);
+            config.write_mode = WriteMode::Async;
+        })
+        .await
+    }
+
     /// Serves `router` (e.g. the real router over a test repository) on a free loopback port.
     pub async fn spawn_router(router: app::App) -> TestApp {
         Self::spawn_serving(|listener, signal| async move {
@@ -356,8 +367,11 @@ pub fn waiting_client() -> reqwest::Client {
 }
 
 /// Generates one `#[tokio::test]` per listed async test function and per backend and write mode
-/// (modules `memory`, `mongo`, `memory_async` and `mongo_async`); each function takes the [`TestApp`] to test. On MongoDB each test gets
-/// a database of its own (see [`mongo`]).
+/// (modules `memory`, `mongo`, `memory_async`, `mongo_async`, and `nats_async`: MongoDB storage,
+/// commands through NATS JetStream); each function takes the [`TestApp`] to test. On MongoDB
+/// each test gets a database of its own (see [`mongo`]), on NATS a stream (see [`nats`]); a
+/// second server a test starts with [`TestApp::spawn_like`] shares both, and its worker shares
+/// the stream's partitions.
 #[macro_export]
 macro_rules! backend_tests {
     ($($case:ident),+ $(,)?) => {
@@ -398,6 +412,19 @@ macro_rules! backend_tests {
                     let database = $crate::mongo::TestDatabase::create().await;
                     super::$case(
                         $crate::TestApp::spawn_async($crate::Backend::Mongo(database)).await,
+                    )
+                    .await;
+                }
+            )+
+        }
+
+        mod nats_async {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let database = $crate::mongo::TestDatabase::create().await;
+                    super::$case(
+                        $crate::TestApp::spawn_async_nats($crate::Backend::Mongo(database)).await,
                     )
                     .await;
                 }

@@ -57,6 +57,17 @@ pub fn test_config(url: &str) -> NatsConfig {
     }
 }
 
+/// Points a server's `--broker` at the stream `nats` describes (its URL, stream and subject),
+/// with 4 partitions and the tests' short acknowledgement wait.
+pub fn configure(config: &mut app::Config, nats: NatsConfig) {
+    config.broker = app::config::BrokerKind::Nats;
+    config.nats_url = nats.url;
+    config.nats_stream = nats.stream;
+    config.nats_subject = nats.subject;
+    config.nats_partitions = 4;
+    config.nats_ack_wait_ms = u64::try_from(TEST_ACK_WAIT.as_millis()).unwrap_or(u64::MAX);
+}
+
 /// A log on `config`, its stream created.
 pub async fn open_log(config: &NatsConfig) -> NatsCommandLog {
     let log = NatsCommandLog::open(config)

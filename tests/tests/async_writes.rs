@@ -189,7 +189,8 @@ async fn command_ids_are_checked_and_unknown_ones_are_404(app: TestApp) {
         .assert_error(StatusCode::NOT_FOUND, "not_found");
 }
 
-/// Each case on both storages, in the asynchronous write mode with the in-memory broker.
+/// Each case on both storages, in the asynchronous write mode with the in-memory broker, and
+/// on MongoDB with NATS JetStream (module `mongo_nats`).
 macro_rules! async_tests {
     ($($case:ident),+ $(,)?) => {
         mod memory {
@@ -207,6 +208,16 @@ macro_rules! async_tests {
                     let database = tests::mongo::TestDatabase::create().await;
                     super::$case(tests::TestApp::spawn_async(tests::Backend::Mongo(database)).await)
                         .await;
+                }
+            )+
+        }
+        mod mongo_nats {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let database = tests::mongo::TestDatabase::create().await;
+                    let backend = tests::Backend::Mongo(database);
+                    super::$case(tests::TestApp::spawn_async_nats(backend).await).await;
                 }
             )+
         }
