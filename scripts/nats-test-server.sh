@@ -42,6 +42,10 @@ readonly STORE_DIR="$STATE_DIR/store"
 log() { printf 'nats-test-server: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+readonly SERVER_PROCESS=nats-server
+# shellcheck source=scripts/lib/test-server.sh
+source "$repo_root/scripts/lib/test-server.sh"
+
 readonly SERVER_BIN="$NATS_HOME/bin/nats-server"
 
 installed_version() {
@@ -74,33 +78,6 @@ free_port() {
   # The kernel picks a free port; the tiny race until the server binds is acceptable.
   "$NATS_HOME/bin/python" -c \
     'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# Pid from the pid file, only if that process is alive and is our server
-# (guards against signalling an unrelated process that reused the pid).
-live_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(<"$PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  alive "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q nats-server || return 1
-  printf '%s\n' "$pid"
-}
-
-# kill -0 alone counts an unreaped zombie (our own child dying at startup)
-# as alive; look at the process state too.
-alive() {
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"
-  [[ "${stat%% *}" != Z ]]
-}
-
-wait_gone() {
-  local pid="$1" tries="$2"
-  while alive "$pid" && ((tries-- > 0)); do sleep 0.1; done
-  ! alive "$pid"
 }
 
 launch() {
@@ -168,32 +145,6 @@ cmd_kill() {
     log "not running"
   fi
   rm -f "$PID_FILE"
-}
-
-# A stopped (SIGSTOP) server keeps its connections open and answers nothing: the
-# "broker hangs" case, as opposed to `kill`'s "connection refused".
-cmd_signal() {
-  local signal="$1" pid
-  pid="$(live_pid)" || die "not running"
-  kill "-$signal" "$pid"
-  # kill(2) returns before a busy thread has stopped: wait until every thread has.
-  if [[ "$signal" == STOP ]]; then
-    local tries=100
-    until all_threads_stopped "$pid"; do
-      ((tries-- > 0)) || die "pid $pid did not stop"
-      sleep 0.01
-    done
-  fi
-  log "sent SIG$signal to pid $pid"
-}
-
-all_threads_stopped() {
-  local stat
-  for stat in /proc/"$1"/task/*/stat; do
-    stat="$(cat "$stat" 2>/dev/null)" || continue
-    stat="${stat##*) }"
-    [[ "${stat%% *}" == [Tt] ]] || return 1
-  done
 }
 
 cmd_resume() {
