@@ -157,8 +157,8 @@ pub struct Config {
     )]
     pub nats_stream: String,
 
-    /// Subject prefix of the commands: published on <prefix>.<organisation>, stored on
-    /// <prefix>.<partition>.<organisation>.
+    /// Subject prefix of the commands: published on PREFIX.ORGANISATION, stored on
+    /// PREFIX.PARTITION.ORGANISATION.
     #[arg(
         long,
         env = "PAYMENT_SERVER_NATS_SUBJECT",
