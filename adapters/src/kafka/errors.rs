@@ -85,12 +85,22 @@ mod tests {
     #[test]
     fn a_record_the_broker_can_never_take_is_internal() {
         for code in [
-            RDKafkaErrorCode::MessageSizeTooLarge,
             RDKafkaErrorCode::TopicAuthorizationFailed,
             RDKafkaErrorCode::Fatal,
         ] {
             let error = log_error("append", &KafkaError::MessageProduction(code));
             assert!(matches!(error, LogError::Internal(_)), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn a_record_larger_than_the_broker_takes_is_too_large() {
+        for code in [
+            RDKafkaErrorCode::MessageSizeTooLarge,
+            RDKafkaErrorCode::InvalidMessageSize,
+        ] {
+            let error = log_error("append", &KafkaError::MessageProduction(code));
+            assert!(matches!(error, LogError::TooLarge(_)), "{code:?}");
         }
     }
 }
