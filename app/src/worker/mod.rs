@@ -120,9 +120,13 @@ async fn lane(
     while let Some(record) = records.recv().await {
         let offset = record.position.offset;
         if last_done.is_some_and(|done| offset <= done) {
-            // Delivered again after it was applied: a log whose commit was lost (NATS restarted
-            // before storing the acknowledgement) waits for this one before delivering more.
-            commit(&*subscription, &record).await;
+            // Delivered again after it was applied. The last one applied is committed again: a
+            // log whose commit was lost (NATS restarted before storing the acknowledgement)
+            // delivers nothing more of the partition until then. Earlier ones (read again after
+            // a rebalance) are committed already.
+            if last_done == Some(offset) {
+                commit(&*subscription, &record).await;
+            }
             continue;
         }
         if resume_at.is_some_and(|resume| offset != resume) {
