@@ -226,8 +226,15 @@ impl TestApp {
 
     /// Reads the command status at `location` until it is finished; its `data`.
     pub async fn finished_command(&self, location: &str) -> Value {
+        self.finished_command_within(location, Duration::from_secs(20))
+            .await
+    }
+
+    /// Reads the command status at `location` until it is finished, for at most `limit`; its
+    /// `data`.
+    pub async fn finished_command_within(&self, location: &str, limit: Duration) -> Value {
         let path = location.to_owned();
-        eventually("the command finishes", Duration::from_secs(20), || async {
+        eventually("the command finishes", limit, || async {
             let reply = self.get(&path).await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
             let data = reply.body["data"].clone();

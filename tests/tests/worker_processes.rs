@@ -39,6 +39,10 @@ fn binary() -> PathBuf {
     binary
 }
 
+/// The longest one command may take to finish: a group that rebalances on a loaded two-core
+/// machine (several worker processes, the storage and the broker on it) pauses for seconds.
+const FINISH_LIMIT: Duration = Duration::from_secs(60);
+
 /// Partitions of the test topic or stream: fewer than the keys, so workers share them.
 const PARTITIONS: u32 = 4;
 
@@ -215,7 +219,7 @@ async fn fifty_puts_stay_in_order_across_a_killed_worker(broker: BrokerKind) {
         .unwrap()
         .to_owned();
     let create = command_id(created.header("location").unwrap());
-    api.finished_command(created.header("location").unwrap())
+    api.finished_command_within(created.header("location").unwrap(), FINISH_LIMIT)
         .await;
     let holder_is_first = eventually(
         "a worker logs the create",
@@ -258,7 +262,7 @@ async fn fifty_puts_stay_in_order_across_a_killed_worker(broker: BrokerKind) {
     }
 
     for (n, location) in locations.iter().enumerate() {
-        let finished = api.finished_command(location).await;
+        let finished = api.finished_command_within(location, FINISH_LIMIT).await;
         assert_eq!(finished["status"], "applied", "PUT {n}: {finished}");
         assert_eq!(finished["result"]["version"], n + 1, "PUT {n}: {finished}");
     }
@@ -323,7 +327,7 @@ async fn a_thousand_commands_apply_exactly_once_across_a_killed_worker(broker: B
 
     let mut first_seen = BTreeMap::new();
     for location in &locations {
-        let finished = api.finished_command(location).await;
+        let finished = api.finished_command_within(location, FINISH_LIMIT).await;
         assert_eq!(finished["status"], "applied", "{finished}");
         first_seen.insert(location.clone(), finished);
     }
