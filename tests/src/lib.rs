@@ -101,6 +101,22 @@ impl TestApp {
         Self::spawn_with(backend, |config| config.write_mode = WriteMode::Async).await
     }
 
+    /// [`TestApp::spawn_async`] with the Kafka test broker (a topic and group of its own, see
+    /// [`kafka`]) instead of the in-memory one.
+    pub async fn spawn_async_kafka(backend: Backend) -> TestApp {
+        let log = kafka::test_config(&kafka::bootstrap_servers());
+        Self::spawn_with(backend, move |config| {
+            config.write_mode = WriteMode::Async;
+            config.broker = app::config::BrokerKind::Kafka;
+            config.kafka_brokers = log.brokers;
+            config.kafka_topic = log.topic;
+            config.kafka_group = log.group;
+            config.kafka_partitions = 4;
+            config.kafka_session_timeout_ms = 2_000;
+        })
+        .await
+    }
+
     /// Serves `router` (e.g. the real router over a test repository) on a free loopback port.
     pub async fn spawn_router(router: app::App) -> TestApp {
         Self::spawn_serving(|listener, signal| async move {
@@ -355,7 +371,8 @@ pub fn waiting_client() -> reqwest::Client {
 }
 
 /// Generates one `#[tokio::test]` per listed async test function and per backend and write mode
-/// (modules `memory`, `mongo`, `memory_async` and `mongo_async`); each function takes the [`TestApp`] to test. On MongoDB each test gets
+/// (modules `memory`, `mongo`, `memory_async` and `mongo_async` with the in-memory broker, and
+/// `mongo_kafka` with the Kafka test broker); each function takes the [`TestApp`] to test. On MongoDB each test gets
 /// a database of its own (see [`mongo`]).
 #[macro_export]
 macro_rules! backend_tests {
@@ -397,6 +414,19 @@ macro_rules! backend_tests {
                     let database = $crate::mongo::TestDatabase::create().await;
                     super::$case(
                         $crate::TestApp::spawn_async($crate::Backend::Mongo(database)).await,
+                    )
+                    .await;
+                }
+            )+
+        }
+
+        mod mongo_kafka {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let database = $crate::mongo::TestDatabase::create().await;
+                    super::$case(
+                        $crate::TestApp::spawn_async_kafka($crate::Backend::Mongo(database)).await,
                     )
                     .await;
                 }
