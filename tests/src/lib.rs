@@ -24,6 +24,7 @@ pub mod mongo;
 pub mod raw;
 pub mod requests;
 pub mod secantus;
+pub mod tansu;
 
 use mongo::TestDatabase;
 
