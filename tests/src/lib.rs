@@ -23,6 +23,7 @@ pub mod kafka;
 pub mod mongo;
 pub mod raw;
 pub mod requests;
+pub mod scripted;
 pub mod secantus;
 pub mod tansu;
 
