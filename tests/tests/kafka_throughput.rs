@@ -125,3 +125,58 @@ async fn append_to_delivery_latency() {
         at(1.0)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run by hand (see the module docs)"]
+async fn commit_throughput_one_by_one_and_16_concurrent() {
+    let log = log_with_linger(Duration::ZERO).await;
+    let count = 1_000;
+    concurrent(&log, 10, count / 10).await;
+    let subscription = log.subscribe().await.expect("subscribe");
+    let mut records = Vec::with_capacity(count);
+    while records.len() < count {
+        if let Some(record) = subscription
+            .next(Duration::from_secs(1))
+            .await
+            .expect("next")
+        {
+            records.push(record.position);
+        }
+    }
+    let (first_half, second_half) = records.split_at(count / 2);
+
+    let started = Instant::now();
+    for position in first_half {
+        subscription.commit(*position).await.expect("commit");
+    }
+    println!(
+        "commit one by one: {} commits in {:.2} s",
+        first_half.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    let chunks: Vec<Vec<_>> = second_half
+        .chunks(count / 2 / 16 + 1)
+        .map(<[_]>::to_vec)
+        .collect();
+    let committers: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let subscription = Arc::clone(&subscription);
+            tokio::spawn(async move {
+                for position in chunk {
+                    subscription.commit(position).await.expect("commit");
+                }
+            })
+        })
+        .collect();
+    for committer in committers {
+        committer.await.expect("a committer finishes");
+    }
+    println!(
+        "commit from 16 tasks: {} commits in {:.2} s",
+        second_half.len(),
+        started.elapsed().as_secs_f64()
+    );
+}

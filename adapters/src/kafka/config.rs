@@ -150,9 +150,12 @@ impl KafkaConfig {
         config
     }
 
-    /// The admin client that creates the topic.
+    /// The admin client that creates the topic and reads its metadata.
     pub(super) fn admin(&self) -> ClientConfig {
-        self.common()
+        let mut config = self.common();
+        // Asking for a missing topic's metadata must not create it with the broker's defaults.
+        config.set("allow.auto.create.topics", "false");
+        config
     }
 
     /// A group member that reads from the committed offsets and commits only what it is told.

@@ -5,9 +5,37 @@
 //! [`KafkaConfig`] names the brokers, the topic (`payment-commands`), the partition count the
 //! topic is created with when missing (32), the consumer group (`payment-workers`), the append
 //! timeout (5 s), the producer's linger (0 ms), the group session and heartbeat (10 s / 3 s),
-//! the longest a fetch is held (500 ms) and the client id. [`KafkaCommandLog::open`] checks it and builds the clients without
-//! contacting a broker: a server can start while Kafka is down, answer
-//! [`LogError::Unavailable`] (a 503) meanwhile, and work as soon as Kafka comes.
+//! the longest a fetch is held (500 ms) and the client id. [`KafkaCommandLog::open`] checks
+//! it and builds the clients without contacting a broker: a server can start while Kafka is
+//! down, answer [`LogError::Unavailable`] (a 503) meanwhile, and work as soon as Kafka comes.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use adapters::{KafkaCommandLog, KafkaConfig};
+//! use domain::CommandLog;
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let log = KafkaCommandLog::open(&KafkaConfig {
+//!     brokers: "kafka-1:9092,kafka-2:9092".into(),
+//!     ..KafkaConfig::default()
+//! })
+//! .await?;
+//! // Stored on every in-sync replica when this returns; the key picks the partition.
+//! let position = log.append(b"organisation-id", b"the command").await?;
+//!
+//! let subscription = log.subscribe().await?;
+//! while let Some(record) = subscription.next(Duration::from_secs(1)).await? {
+//!     if subscription.holds(record.position.partition) {
+//!         // ... apply the command, then:
+//!         subscription.commit(record.position).await?;
+//!     }
+//! }
+//! # let _ = position;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ## Delivery guarantees
 //!
@@ -30,6 +58,11 @@
 //!   group's committed offset (from the beginning of the partition when the group has none)
 //!   and commits only what [`LogSubscription::commit`] was given; records not committed are
 //!   delivered again to whichever member holds their partition next: at least once.
+//!   [`LogSubscription::next`] may be called from several tasks at once (each record goes to
+//!   one of them); while the broker is away it waits out its `wait` and answers `Ok(None)`
+//!   (librdkafka reconnects and rejoins by itself; the errors are logged), and only an error
+//!   no retry can mend is returned, as [`LogError::Internal`]. Dropping a subscription leaves
+//!   the group from a thread of its own.
 //!
 //! ## Commits
 //!
@@ -40,9 +73,11 @@
 //! silently undo commits the caller was told about; the port promises that after `commit(p)` a
 //! new subscription starts after `p`. To keep the cost near one round trip per batch rather
 //! than per record, one commit request is in flight per subscription, and the offsets asked
-//! for while it is out go together in the next one. An offset never moves backwards, and a
-//! commit for a partition the subscription no longer holds is skipped (its new holder reads it
-//! from the group's offset; committing could move that backwards).
+//! for while it is out go together in the next one; a commit not confirmed within the append
+//! timeout is [`LogError::Unavailable`] (and asked for again by the next commit). An offset
+//! never moves backwards, and a commit for a partition the subscription no longer holds is
+//! skipped (its new holder reads it from the group's offset; committing could move that
+//! backwards).
 //!
 //! ## Rebalances
 //!
