@@ -24,7 +24,9 @@ pub mod mongo;
 pub mod raw;
 pub mod requests;
 pub mod rules;
+pub mod scripted;
 pub mod secantus;
+pub mod tansu;
 
 use mongo::TestDatabase;
 
