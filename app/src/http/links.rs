@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use domain::{ListQuery, PaymentId};
 
+use super::json_text::hyphenated;
+
 /// The canonical collection path.
 pub const PAYMENTS_PATH: &str = "/v1/payments";
 
@@ -12,31 +14,18 @@ pub const PAYMENTS_PATH: &str = "/v1/payments";
 pub struct Links {
     // Shared, not copied: the router state (and so this) is cloned for every request.
     base: Arc<str>,
-    /// Whether the base holds nothing JSON escapes, so that no link does.
-    plain: bool,
 }
 
 impl Links {
     /// Links under `public_base_url` (e.g. `https://api.example.com`), or path-absolute.
     pub fn new(public_base_url: Option<&str>) -> Self {
         let base = public_base_url.unwrap_or_default().trim_end_matches('/');
-        Self {
-            plain: !base
-                .bytes()
-                .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\'),
-            base: base.into(),
-        }
-    }
-
-    /// Whether links hold nothing that JSON escapes (true for any base URL written as URLs
-    /// are), so they can be copied into a JSON string as they are.
-    pub fn are_plain(&self) -> bool {
-        self.plain
+        Self { base: base.into() }
     }
 
     /// `/v1/payments/{id}`.
     pub fn payment(&self, id: PaymentId) -> String {
-        let id = super::body::hyphenated(id.as_uuid());
+        let id = hyphenated(id.as_uuid());
         let mut link = Vec::with_capacity(self.base.len() + PAYMENTS_PATH.len() + 1 + id.len());
         link.extend_from_slice(self.base.as_bytes());
         link.extend_from_slice(PAYMENTS_PATH.as_bytes());
@@ -65,12 +54,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn links_are_plain_unless_the_base_holds_what_json_escapes() {
-        assert!(Links::new(None).are_plain());
-        assert!(Links::new(Some("https://api.example.com/base/")).are_plain());
-        for base in ["https://x/\"q", "https://x/\\", "https://x/\t"] {
-            assert!(!Links::new(Some(base)).are_plain(), "{base:?}");
-        }
+    fn payment_links_are_under_the_base_without_its_trailing_slash() {
         let id = PaymentId::generate();
         assert_eq!(
             Links::new(Some("https://api.example.com/")).payment(id),

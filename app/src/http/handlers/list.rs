@@ -1,16 +1,14 @@
 //! `GET /v1/payments`.
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use domain::{ListQuery, OrganisationId, PageSize, PaymentId};
 
-use crate::http::body::list_body;
-use crate::http::dto::{json_bytes_response, PageLinks};
 use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs};
 use crate::http::openapi::{params::ListParams, responses, PAYMENTS_TAG};
-use crate::http::AppState;
+use crate::http::response;
+use crate::http::state::AppState;
 
 /// Lists payments in ascending id order, one page at a time.
 #[utoipa::path(
@@ -33,14 +31,8 @@ pub async fn list_payments(
             ..query
         })
     });
-    let links = PageLinks {
-        self_link: state.links.page(&query),
-        next,
-    };
-    Ok(json_bytes_response(
-        StatusCode::OK,
-        list_body(&page.items, &links),
-    ))
+    let self_link = state.links.page(&query);
+    Ok(response::page(&page.items, &self_link, next.as_deref()))
 }
 
 fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {

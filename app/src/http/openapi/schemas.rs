@@ -11,7 +11,6 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::RefOr;
 use utoipa::{Number, PartialSchema, ToSchema};
 
-use super::attributes;
 use crate::http::error::MAX_DETAILS;
 use crate::http::error_code::ErrorCode;
 
@@ -224,15 +223,13 @@ impl ToSchema for UpdatePaymentRequestBody {
     }
 }
 
-/// Every component schema, by name.
+/// Every component schema by name, except the attributes' own (`super::attributes`).
 pub fn all() -> Vec<(&'static str, RefOr<Schema>)> {
     vec![
         ("PaymentRequest", PaymentRequestBody::schema()),
         ("PaymentRequestData", request_data(false)),
         ("UpdatePaymentRequest", UpdatePaymentRequestBody::schema()),
         ("UpdatePaymentRequestData", request_data(true)),
-        ("PaymentAttributes", attributes::payment_attributes()),
-        ("AttributeValue", attributes::attribute_value()),
         ("PaymentResource", payment_resource()),
         ("PaymentResponse", single_response()),
         ("PaymentListResponse", list_response()),

@@ -1,0 +1,20 @@
+//! What every handler shares.
+
+use domain::PaymentService;
+
+use super::limits::Limits;
+use super::links::Links;
+use crate::metrics::Metrics;
+
+/// The router state, cloned for every request (so its parts are shared, not copied).
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub service: PaymentService,
+    /// The URL builder for response links.
+    pub links: Links,
+    /// The metrics registry, shared with the storage decorator.
+    pub metrics: Metrics,
+    /// The limits, which the edge enforces and the body extractor reads.
+    pub limits: Limits,
+}
