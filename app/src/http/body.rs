@@ -7,27 +7,33 @@
 
 use domain::{Payment, PAYMENT_TYPE};
 
-use super::json_text::hyphenated;
+use super::json_text::{hyphenated, write_unescaped};
 // The log formatter (`crate::telemetry`) imports the escaper from here.
 pub use super::json_text::write_json_string;
 
 /// Bytes a payment takes beyond its attributes (two ids, the type, the version, the keys).
 const RESOURCE_OVERHEAD: usize = 160;
 
-/// `{"data": <payment>, "links": {"self": <self_link>}}`.
-pub fn payment_body(payment: &Payment, self_link: &str) -> Vec<u8> {
+/// `{"data": <payment>, "links": {"self": <self_link>}}`; `links_are_plain` when the link holds
+/// nothing JSON escapes (see [`Links::are_plain`](super::links::Links::are_plain)).
+pub fn payment_body(payment: &Payment, self_link: &str, links_are_plain: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(resource_size(payment) + self_link.len() + 32);
     out.extend_from_slice(b"{\"data\":");
     write_resource(&mut out, payment);
     out.extend_from_slice(b",\"links\":{\"self\":");
-    write_json_string(&mut out, self_link);
+    write_link(&mut out, self_link, links_are_plain);
     out.extend_from_slice(b"}}");
     out
 }
 
 /// `{"data": [<payment>, ...], "links": {"self": <self_link>, "next": <next>}}`, `next` only
-/// when there is one.
-pub fn list_body(payments: &[Payment], self_link: &str, next: Option<&str>) -> Vec<u8> {
+/// when there is one; `links_are_plain` as for [`payment_body`].
+pub fn list_body(
+    payments: &[Payment],
+    self_link: &str,
+    next: Option<&str>,
+    links_are_plain: bool,
+) -> Vec<u8> {
     let links = self_link.len() + next.map_or(0, str::len);
     let size = payments.iter().map(resource_size).sum::<usize>() + links + 64;
     let mut out = Vec::with_capacity(size);
@@ -39,13 +45,21 @@ pub fn list_body(payments: &[Payment], self_link: &str, next: Option<&str>) -> V
         write_resource(&mut out, payment);
     }
     out.extend_from_slice(b"],\"links\":{\"self\":");
-    write_json_string(&mut out, self_link);
+    write_link(&mut out, self_link, links_are_plain);
     if let Some(next) = next {
         out.extend_from_slice(b",\"next\":");
-        write_json_string(&mut out, next);
+        write_link(&mut out, next, links_are_plain);
     }
     out.extend_from_slice(b"}}");
     out
+}
+
+fn write_link(out: &mut Vec<u8>, link: &str, plain: bool) {
+    if plain {
+        write_unescaped(out, link);
+    } else {
+        write_json_string(out, link);
+    }
 }
 
 fn resource_size(payment: &Payment) -> usize {
@@ -146,8 +160,11 @@ mod tests {
                 },
             })
             .unwrap();
-            let written = payment_body(&payment, self_link);
+            let plain = !crate::http::json_text::needs_escape(self_link);
+            let written = payment_body(&payment, self_link, plain);
             assert_eq!(String::from_utf8(written).unwrap(), expected);
+            let checked = payment_body(&payment, self_link, false);
+            assert_eq!(String::from_utf8(checked).unwrap(), expected);
         }
     }
 
@@ -159,14 +176,14 @@ mod tests {
             self_link: "/v1/payments?page%5Bsize%5D=2",
             next: Some("/v1/payments?page%5Bafter%5D=x"),
         };
-        let written = list_body(&payments, links.self_link, links.next);
+        let written = list_body(&payments, links.self_link, links.next, true);
         let expected = serde_json::to_string(&Envelope {
             data: resources,
             links,
         })
         .unwrap();
         assert_eq!(String::from_utf8(written).unwrap(), expected);
-        let empty = list_body(&[], "/v1/payments", None);
+        let empty = list_body(&[], "/v1/payments", None, false);
         let value: serde_json::Value = serde_json::from_slice(&empty).unwrap();
         assert_eq!(
             value,

@@ -3,24 +3,31 @@
 
 use serde::Serialize;
 
-/// Whether JSON escapes `byte` inside a string: control characters, `"` and `\`.
-const fn is_escaped(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\'
+/// Whether JSON escapes anything in `text` inside a string: a control character, `"` or `\`.
+pub fn needs_escape(text: &str) -> bool {
+    text.bytes()
+        .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\')
 }
 
 /// Appends `text` as a JSON string, exactly as `serde_json` writes it: copied between quotes when
-/// nothing in it needs escaping (ids, routes, links: nearly always), escaped by `serde_json`
-/// otherwise.
+/// nothing in it needs escaping (ids, routes: nearly always), escaped by `serde_json` otherwise.
 pub fn write_json_string(out: &mut Vec<u8>, text: &str) {
-    if text.bytes().any(is_escaped) {
+    if needs_escape(text) {
         // Writing into a Vec cannot fail.
         let _ = text.serialize(&mut serde_json::Serializer::new(out));
     } else {
-        out.reserve(text.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
+        write_unescaped(out, text);
     }
+}
+
+/// Appends `text` between quotes as it is: for text known to need no escaping without looking
+/// (a link under a base URL that [`needs_escape`] cleared once; docs/benchmarks/README.md has
+/// what looking at every link cost).
+pub fn write_unescaped(out: &mut Vec<u8>, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
 }
 
 /// `uuid` as 36 bytes of lower-case hyphenated text, the form `Uuid`'s `Display` writes; by

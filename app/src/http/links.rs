@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{ListQuery, PaymentId};
 
-use super::json_text::hyphenated;
+use super::json_text::{hyphenated, needs_escape};
 
 /// The canonical collection path.
 pub const PAYMENTS_PATH: &str = "/v1/payments";
@@ -14,13 +14,25 @@ pub const PAYMENTS_PATH: &str = "/v1/payments";
 pub struct Links {
     // Shared, not copied: the router state (and so this) is cloned for every request.
     base: Arc<str>,
+    /// Whether the base holds nothing JSON escapes, so that no link does (the rest of a link is
+    /// a fixed path, hex ids, digits and percent-encoding).
+    plain: bool,
 }
 
 impl Links {
     /// Links under `public_base_url` (e.g. `https://api.example.com`), or path-absolute.
     pub fn new(public_base_url: Option<&str>) -> Self {
         let base = public_base_url.unwrap_or_default().trim_end_matches('/');
-        Self { base: base.into() }
+        Self {
+            plain: !needs_escape(base),
+            base: base.into(),
+        }
+    }
+
+    /// Whether links hold nothing that JSON escapes (true for any base URL written as URLs
+    /// are), so they can be copied into a JSON string as they are.
+    pub fn are_plain(&self) -> bool {
+        self.plain
     }
 
     /// `/v1/payments/{id}`.
@@ -54,7 +66,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payment_links_are_under_the_base_without_its_trailing_slash() {
+    fn links_are_plain_unless_the_base_holds_what_json_escapes() {
+        assert!(Links::new(None).are_plain());
+        assert!(Links::new(Some("https://api.example.com/base/")).are_plain());
+        for base in ["https://x/\"q", "https://x/\\", "https://x/\t"] {
+            assert!(!Links::new(Some(base)).are_plain(), "{base:?}");
+        }
         let id = PaymentId::generate();
         assert_eq!(
             Links::new(Some("https://api.example.com/")).payment(id),

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use domain::{Payment, Version};
+use domain::{ListQuery, Payment, PaymentId, Version};
 
 use super::body::{list_body, payment_body};
 use super::links::Links;
@@ -28,7 +28,7 @@ pub fn json(status: StatusCode, bytes: Vec<u8>) -> Response {
 /// A single-payment response with its `ETag` (and `Location` when `status` is 201 Created).
 pub fn payment(status: StatusCode, payment: &Payment, links: &Links) -> Response {
     let self_link = links.payment(payment.id());
-    let mut response = json(status, payment_body(payment, &self_link));
+    let mut response = json(status, payment_body(payment, &self_link, links.are_plain()));
     let headers = response.headers_mut();
     headers.insert(ETAG, etag(payment.version()));
     if status == StatusCode::CREATED {
@@ -39,9 +39,23 @@ pub fn payment(status: StatusCode, payment: &Payment, links: &Links) -> Response
     response
 }
 
-/// A page of payments (200), linking to itself and to the next page if there is one.
-pub fn page(payments: &[Payment], self_link: &str, next: Option<&str>) -> Response {
-    json(StatusCode::OK, list_body(payments, self_link, next))
+/// A page of payments (200) for `query`, linking to itself and, when `next_after` says more
+/// follow, to the next page.
+pub fn page(
+    payments: &[Payment],
+    query: &ListQuery,
+    next_after: Option<PaymentId>,
+    links: &Links,
+) -> Response {
+    let self_link = links.page(query);
+    let next = next_after.map(|after| {
+        links.page(&ListQuery {
+            after: Some(after),
+            ..*query
+        })
+    });
+    let body = list_body(payments, &self_link, next.as_deref(), links.are_plain());
+    json(StatusCode::OK, body)
 }
 
 /// The `ETag` of a payment at `version`: the version, quoted.

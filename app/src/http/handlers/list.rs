@@ -25,14 +25,12 @@ pub async fn list_payments(
 ) -> Result<Response, ApiError> {
     let query = parse_list_query(query.as_deref())?;
     let page = state.service.list(&query).await?;
-    let next = page.next_cursor().map(|after| {
-        state.links.page(&ListQuery {
-            after: Some(after),
-            ..query
-        })
-    });
-    let self_link = state.links.page(&query);
-    Ok(response::page(&page.items, &self_link, next.as_deref()))
+    Ok(response::page(
+        &page.items,
+        &query,
+        page.next_cursor(),
+        &state.links,
+    ))
 }
 
 fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {
