@@ -25,6 +25,8 @@ pub enum PublishError {
     /// The broker did not acknowledge within the bound (the command may or may not be in the
     /// log: like a timed-out write, the outcome is unknown).
     Unavailable(String),
+    /// The command is larger than the broker takes.
+    TooLarge(String),
     /// The broker refused the command for good.
     Refused(String),
 }
@@ -101,6 +103,7 @@ impl AsyncWrites {
         match tokio::time::timeout(self.timeout, append).await {
             Ok(Ok(_position)) => {}
             Ok(Err(LogError::Unavailable(cause))) => return Err(PublishError::Unavailable(cause)),
+            Ok(Err(LogError::TooLarge(cause))) => return Err(PublishError::TooLarge(cause)),
             Ok(Err(LogError::Internal(cause))) => return Err(PublishError::Refused(cause)),
             Err(_) => {
                 return Err(PublishError::Unavailable(format!(

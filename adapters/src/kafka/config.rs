@@ -8,6 +8,10 @@ use rdkafka::ClientConfig;
 use tracing::level_filters::LevelFilter;
 use tracing::Level;
 
+/// The largest command the producer sends (librdkafka's own default is 1,000,000 bytes, under
+/// the API's default 1 MiB body limit): the storage's 16 MiB document limit plus the command's
+/// envelope.
+const MAX_MESSAGE_BYTES: usize = 17 << 20;
 /// Settings of a [`KafkaCommandLog`](super::KafkaCommandLog).
 ///
 /// The defaults: a local broker, topic `payment-commands` created with 32 partitions when
@@ -144,6 +148,10 @@ impl KafkaConfig {
                 millis(self.append_timeout).to_string(),
             )
             .set("linger.ms", millis(self.linger).to_string())
+            // A command is about its request body; the largest a body may be raised to is the
+            // storage's document limit (MongoDB: 16 MiB). A broker whose own limit is lower
+            // refuses larger ones, which the API answers with 413.
+            .set("message.max.bytes", MAX_MESSAGE_BYTES.to_string())
             // Only the log creates its topic, with the configured partition count: a broker
             // with auto-creation on would create it with its default count.
             .set("allow.auto.create.topics", "false");

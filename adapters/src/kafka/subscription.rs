@@ -134,7 +134,9 @@ impl LogSubscription for KafkaSubscription {
                     // librdkafka reconnects and rejoins by itself, and the client context has
                     // logged the error: wait on for records.
                     LogError::Unavailable(_) => continue,
-                    internal @ LogError::Internal(_) => return Err(internal),
+                    refused @ (LogError::Internal(_) | LogError::TooLarge(_)) => {
+                        return Err(refused)
+                    }
                 },
             };
             let (Ok(partition), Ok(offset)) = (

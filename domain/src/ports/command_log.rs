@@ -14,7 +14,10 @@ pub enum LogError {
     /// (it may also have been stored: an append that timed out has an unknown outcome).
     #[error("command log unavailable: {0}")]
     Unavailable(String),
-    /// The log refused the record for good (too large, misconfigured topic, ...).
+    /// The record is larger than the log takes: a smaller one may succeed, a retry cannot.
+    #[error("command too large for the log: {0}")]
+    TooLarge(String),
+    /// The log refused the record for good (misconfigured topic, authorisation, ...).
     #[error("command log failure: {0}")]
     Internal(String),
 }
