@@ -128,6 +128,7 @@ pub fn kafka_config(config: &Config) -> KafkaConfig {
         linger: Duration::from_millis(config.kafka_linger_ms),
         session_timeout: Duration::from_millis(config.kafka_session_timeout_ms),
         heartbeat_interval: Duration::from_millis(config.kafka_session_timeout_ms / 4),
+        fetch_wait: Duration::from_millis(config.kafka_fetch_wait_ms),
         ..KafkaConfig::default()
     }
 }

@@ -115,6 +115,7 @@ impl TestApp {
             config.kafka_group = log.group;
             config.kafka_partitions = 4;
             config.kafka_session_timeout_ms = 2_000;
+            config.kafka_fetch_wait_ms = 50;
         })
         .await
     }
@@ -233,7 +234,7 @@ impl TestApp {
     /// Reads the command status at `location` until it is finished; its `data`.
     pub async fn finished_command(&self, location: &str) -> Value {
         let path = location.to_owned();
-        eventually("the command finishes", Duration::from_secs(20), || async {
+        eventually("the command finishes", Duration::from_secs(60), || async {
             let reply = self.get(&path).await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
             let data = reply.body["data"].clone();

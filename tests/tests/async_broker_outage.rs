@@ -28,6 +28,7 @@ async fn a_killed_broker_gives_503_then_writes_resume_without_a_restart() {
         config.kafka_group = log.group;
         config.kafka_partitions = 4;
         config.kafka_session_timeout_ms = 2_000;
+        config.kafka_fetch_wait_ms = 50;
         config.broker_timeout_ms = BROKER_TIMEOUT_MS;
     })
     .await

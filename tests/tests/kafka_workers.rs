@@ -68,6 +68,7 @@ impl Topology {
             config.kafka_group = group;
             config.kafka_partitions = 4;
             config.kafka_session_timeout_ms = 2_000;
+            config.kafka_fetch_wait_ms = 50;
         })
         .await
         .without_waiting()
@@ -94,7 +95,12 @@ impl Topology {
                 &self.topic,
             ])
             .args(["--kafka-group", &self.group, "--kafka-partitions", "4"])
-            .args(["--kafka-session-timeout-ms", "2000"])
+            .args([
+                "--kafka-session-timeout-ms",
+                "2000",
+                "--kafka-fetch-wait-ms",
+                "50",
+            ])
             .env("RUST_LOG", "warn,app::worker=debug")
             .stdout(Stdio::piped())
             .spawn()
