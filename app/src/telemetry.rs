@@ -15,7 +15,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
-use crate::http::body::write_json_string;
+use crate::http::json_text::write_json_string;
 use crate::http::middleware::context::{self, RequestContext};
 use sink::{LogSink, SinkGuard};
 

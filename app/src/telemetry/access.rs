@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::sink::LogSink;
 use super::timestamp;
 use crate::config::LogFormat;
-use crate::http::body::write_json_string;
+use crate::http::json_text::write_json_string;
 
 /// The target of access lines, for `RUST_LOG` directives.
 pub const TARGET: &str = "app::http::access";
