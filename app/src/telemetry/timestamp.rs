@@ -124,6 +124,34 @@ mod tests {
         }
     }
 
+    /// The current time as `tracing-subscriber`'s default timer writes it for other lines.
+    fn library_now() -> String {
+        use tracing_subscriber::fmt::format::Writer;
+        use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+        let mut text = String::new();
+        SystemTime.format_time(&mut Writer::new(&mut text)).unwrap();
+        text
+    }
+
+    #[test]
+    fn now_reads_like_the_library_timer_of_other_lines() {
+        // Ours taken between two library readings of the same second is in that second.
+        loop {
+            let before = library_now();
+            let mut ours = Vec::new();
+            write_now(&mut ours);
+            let after = library_now();
+            if before[..SECOND_LEN] != after[..SECOND_LEN] {
+                continue;
+            }
+            let ours = String::from_utf8(ours).unwrap();
+            assert_eq!(ours.len(), before.len(), "{ours} against {before}");
+            assert_eq!(ours[..SECOND_LEN], before[..SECOND_LEN]);
+            assert!((before.as_str()..=after.as_str()).contains(&ours.as_str()));
+            break;
+        }
+    }
+
     #[test]
     fn the_cached_second_is_replaced_when_the_second_changes() {
         assert_eq!(text(59, 1), "1970-01-01T00:00:59.000001Z");
