@@ -58,28 +58,40 @@ async fn a_killed_broker_gives_503_then_writes_resume_without_a_restart() {
     refused.assert_error(StatusCode::SERVICE_UNAVAILABLE, "broker_unavailable");
     assert!(refused.header("retry-after").is_some());
     // Bounded by the broker timeout (plus scheduling slack on a loaded machine), never a hang.
-    assert!(took < Duration::from_millis(BROKER_TIMEOUT_MS + 4_000), "{took:?}");
+    assert!(
+        took < Duration::from_millis(BROKER_TIMEOUT_MS + 4_000),
+        "{took:?}"
+    );
     let read = app.get(&format!("/v1/payments/{}", stored[0])).await;
-    assert_eq!(read.status, StatusCode::OK, "reads are served: {}", read.body);
+    assert_eq!(
+        read.status,
+        StatusCode::OK,
+        "reads are served: {}",
+        read.body
+    );
     app.get("/health/ready")
         .await
         .assert_error(StatusCode::SERVICE_UNAVAILABLE, "broker_unavailable");
 
     broker.resume().await;
 
-    let location = eventually("writes are accepted again", Duration::from_secs(60), || async {
-        let reply = app
-            .post("/v1/payments", &payment_document(&organisation, "9.00"))
-            .await;
-        match reply.status {
-            StatusCode::ACCEPTED => Some(reply.header("location").unwrap().to_owned()),
-            StatusCode::SERVICE_UNAVAILABLE => {
-                reply.assert_error(StatusCode::SERVICE_UNAVAILABLE, "broker_unavailable");
-                None
+    let location = eventually(
+        "writes are accepted again",
+        Duration::from_secs(60),
+        || async {
+            let reply = app
+                .post("/v1/payments", &payment_document(&organisation, "9.00"))
+                .await;
+            match reply.status {
+                StatusCode::ACCEPTED => Some(reply.header("location").unwrap().to_owned()),
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    reply.assert_error(StatusCode::SERVICE_UNAVAILABLE, "broker_unavailable");
+                    None
+                }
+                other => panic!("neither 202 nor 503: {other} {}", reply.body),
             }
-            other => panic!("neither 202 nor 503: {other} {}", reply.body),
-        }
-    })
+        },
+    )
     .await;
     let finished = app.finished_command(&location).await;
     assert_eq!(finished["status"], "applied", "{finished}");
