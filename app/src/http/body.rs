@@ -7,9 +7,7 @@
 
 use domain::{Payment, PAYMENT_TYPE};
 
-use super::json_text::{hyphenated, write_unescaped};
-// The log formatter (`crate::telemetry`) imports the escaper from here.
-pub use super::json_text::write_json_string;
+use super::json_text::{hyphenated, write_json_string, write_unescaped};
 
 /// Bytes a payment takes beyond its attributes (two ids, the type, the version, the keys).
 const RESOURCE_OVERHEAD: usize = 160;
