@@ -54,6 +54,7 @@ elif [[ -z "${MONGODB_URI:-}" ]]; then
   if [[ "$(nproc)" -ge 2 ]] && [[ " $* " != *" --no-pin "* ]]; then
     taskset -a -cp "$server_cpu" "$(cat "$STATE_DIR/pid")" >/dev/null
   fi
+  mongo_args+=(--database-pid "$(cat "$STATE_DIR/pid")")
 fi
 
 kafka_args=()
@@ -73,6 +74,7 @@ elif [[ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
   if [[ "$(nproc)" -ge 2 ]] && [[ " $* " != *" --no-pin "* ]]; then
     taskset -a -cp "$server_cpu" "$(cat "$KAFKA_STATE_DIR/pid")" >/dev/null
   fi
+  kafka_args+=(--broker-pid "$(cat "$KAFKA_STATE_DIR/pid")")
 fi
 
 export BENCH_COMMAND="scripts/bench.sh${*:+ $*}"

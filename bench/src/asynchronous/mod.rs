@@ -12,6 +12,7 @@
 //! with the median throughput of each side is reported (the drain: its median rate). Every
 //! async round has a topic and a consumer group of its own.
 
+pub mod backends;
 pub mod latency;
 pub mod model;
 mod progress;
@@ -21,9 +22,9 @@ mod run;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::suite::median_by_throughput;
 use crate::{BenchError, Settings};
-use model::{AsyncResults, DrainResult};
+use backends::Backends;
+use model::{AsyncResults, SideBackends};
 use run::Run;
 
 /// Where the group's servers find their database and broker, and how the load is spread.
@@ -36,6 +37,8 @@ pub struct AsyncSetup<'a> {
     pub organisations: usize,
     /// Partitions of the command topics.
     pub partitions: u32,
+    /// The database server's and the broker's processes, when they run on this machine.
+    pub backends: Backends,
 }
 
 /// Measures the group at the most connections of the run.
@@ -66,29 +69,32 @@ pub async fn measure(
         }
         for side in sides {
             match side {
-                Side::Sync => sync.push(run.post(&sync_server, None)?),
+                Side::Sync => sync.push(run.post(&sync_server)?),
                 Side::Async => {
                     let (post, drain) = run.accept_then_drain(round).await?;
+                    let (post, drain) = (&post, &drain);
                     eprintln!(
                         "async round {round}: {:.0} accepted/s p99 {} µs; worker: {} of {} finished, {:.1} s after {:.1} s of start-up: {:.1}/s",
-                        post.per_second(),
-                        post.p99_us,
-                        drain.steady_commands,
-                        drain.backlog,
-                        drain.steady_us as f64 / 1e6,
-                        drain.startup_us as f64 / 1e6,
-                        drain.steady_per_second()
+                        post.0.per_second(),
+                        post.0.p99_us,
+                        drain.0.steady_commands,
+                        drain.0.backlog,
+                        drain.0.steady_us as f64 / 1e6,
+                        drain.0.startup_us as f64 / 1e6,
+                        drain.0.steady_per_second()
                     );
-                    accepted.push(post);
-                    drains.push(drain);
+                    accepted.push(*post);
+                    drains.push(*drain);
                 }
                 Side::Ceiling => ceiling.push(run.ceiling_c()?),
             }
         }
     }
     drop(sync_server);
-    let sync_post = median_by_throughput(sync);
-    let drain = median_drain(drains);
+    let (sync_post, sync_cpu) = median_by(sync, |(post, _)| post.per_second());
+    let (async_post, async_cpu) = median_by(accepted, |(post, _)| post.per_second());
+    let (ceiling_c, ceiling_cpu) = median_by(ceiling, |(sent, _)| sent.per_second());
+    let (drain, drain_cpu) = median_by(drains, |(drain, _)| drain.steady_per_second());
     let latency = run
         .latency(sync_post.per_second().min(drain.steady_per_second()))
         .await?;
@@ -97,10 +103,16 @@ pub async fn measure(
         organisations: setup.organisations,
         partitions: setup.partitions,
         sync_post,
-        async_post: median_by_throughput(accepted),
-        ceiling_c: median_by_throughput(ceiling),
+        async_post,
+        ceiling_c,
         drain,
         latency,
+        backends: SideBackends {
+            sync_post: sync_cpu,
+            async_post: async_cpu,
+            ceiling_c: ceiling_cpu,
+            drain: drain_cpu,
+        },
     };
     report::print(&results);
     Ok(results)
@@ -154,11 +166,12 @@ fn run_tag() -> String {
     format!("{millis}")
 }
 
-/// The median drain by steady rate (for an even count, the lower middle one).
-fn median_drain(mut drains: Vec<DrainResult>) -> DrainResult {
-    drains.sort_by(|a, b| a.steady_per_second().total_cmp(&b.steady_per_second()));
-    drains
-        .get((drains.len().max(1) - 1) / 2)
-        .copied()
-        .unwrap_or_default()
+/// The round with the median `key` (for an even count, the lower middle one); the default of
+/// `T` for no rounds.
+fn median_by<T: Default>(mut rounds: Vec<T>, key: impl Fn(&T) -> f64) -> T {
+    rounds.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    if rounds.is_empty() {
+        return T::default();
+    }
+    rounds.swap_remove((rounds.len() - 1) / 2)
 }

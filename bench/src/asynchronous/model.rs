@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::asynchronous::backends::BackendCpu;
 use crate::load::RawResult;
 
 /// The asynchronous-write group: the Mongo-backed server's POST in both write modes, the raw
@@ -24,6 +25,22 @@ pub struct AsyncResults {
     pub drain: DrainResult,
     /// Acceptance to outcome, read from the command resources.
     pub latency: LatencyResult,
+    /// The database server's and the broker's CPU time during each side's reported round.
+    #[serde(default)]
+    pub backends: SideBackends,
+}
+
+/// The backends' CPU time during the reported round of each side.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct SideBackends {
+    /// During the sync POSTs.
+    pub sync_post: BackendCpu,
+    /// During the async POSTs.
+    pub async_post: BackendCpu,
+    /// During ceiling C.
+    pub ceiling_c: BackendCpu,
+    /// During the drain's steady part (from the first finished command).
+    pub drain: BackendCpu,
 }
 
 impl AsyncResults {

@@ -76,6 +76,7 @@ pub fn render(out: &mut String, results: &AsyncResults) {
         millis(results.sync_post.p99_us),
         millis(results.ceiling_c.p99_us),
     );
+    backends_table(out, results);
     let drain = &results.drain;
     let _ = write!(
         out,
@@ -118,6 +119,45 @@ pub fn render(out: &mut String, results: &AsyncResults) {
     );
 }
 
+/// The backends' CPU time per request and their share of a CPU, side by side, when known.
+fn backends_table(out: &mut String, results: &AsyncResults) {
+    let cpu = &results.backends;
+    let rows = [
+        ("sync `POST`", &cpu.sync_post, results.sync_post.requests),
+        ("async `POST`", &cpu.async_post, results.async_post.requests),
+        ("ceiling C", &cpu.ceiling_c, results.ceiling_c.requests),
+        (
+            "worker drain (per command)",
+            &cpu.drain,
+            results.drain.steady_commands,
+        ),
+    ];
+    if rows
+        .iter()
+        .all(|(_, cpu, _)| cpu.database_us.is_none() && cpu.broker_us.is_none())
+    {
+        return;
+    }
+    out.push_str(
+        "\nWhat each side cost the database server and the broker (their CPU time, all threads, \
+         during the reported round; both run on the server CPU):\n\n\
+         | side | database CPU µs / request | database busy | broker CPU µs / request | broker busy |\n\
+         |---|--:|--:|--:|--:|\n",
+    );
+    let micros = |value: Option<f64>| value.map_or("–".to_owned(), |us| format!("{us:.0}"));
+    let percent = |value: Option<f64>| value.map_or("–".to_owned(), |p| format!("{p:.0} %"));
+    for (name, cpu, count) in rows {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} |",
+            micros(cpu.database_per(count)),
+            percent(cpu.database_busy()),
+            micros(cpu.broker_per(count)),
+            percent(cpu.broker_busy()),
+        );
+    }
+}
+
 /// One line per figure on standard error, as the other groups print theirs.
 pub fn print(results: &AsyncResults) {
     let line = |name: &str, side: &RawResult| {
@@ -134,6 +174,21 @@ pub fn print(results: &AsyncResults) {
     line("sync", &results.sync_post);
     line("async", &results.async_post);
     line("ceiling C", &results.ceiling_c);
+    let busy = |cpu: &crate::asynchronous::backends::BackendCpu| {
+        format!(
+            "database {:.0}% broker {:.0}%",
+            cpu.database_busy().unwrap_or(0.0),
+            cpu.broker_busy().unwrap_or(0.0)
+        )
+    };
+    let cpu = &results.backends;
+    eprintln!(
+        "async group busy: sync [{}] async [{}] ceiling C [{}] drain [{}]",
+        busy(&cpu.sync_post),
+        busy(&cpu.async_post),
+        busy(&cpu.ceiling_c),
+        busy(&cpu.drain)
+    );
     eprintln!(
         "async group: async/sync {:.2}x, async/ceiling C {:.1}%, drain {:.1}/s = {:.1}% of sync, latency p50 {}us p99 {}us",
         results.absorbed_ratio(),
@@ -148,7 +203,7 @@ pub fn print(results: &AsyncResults) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asynchronous::model::{DrainResult, LatencyResult};
+    use crate::asynchronous::model::{DrainResult, LatencyResult, SideBackends};
 
     fn side(requests: u64) -> RawResult {
         RawResult {
@@ -185,6 +240,7 @@ mod tests {
                 ..DrainResult::default()
             },
             latency: LatencyResult::default(),
+            backends: SideBackends::default(),
         }
     }
 
@@ -216,5 +272,25 @@ mod tests {
         render(&mut out, &results(800, 180));
         assert!(out.contains("**4.00 ×** the sync rate"), "{out}");
         assert!(out.contains("| 5000 | 180 |"), "{out}");
+    }
+
+    #[test]
+    fn the_backends_table_shows_cost_per_request_only_when_measured() {
+        let mut unmeasured = String::new();
+        render(&mut unmeasured, &results(800, 180));
+        assert!(!unmeasured.contains("database busy"), "{unmeasured}");
+
+        let mut measured = results(800, 180);
+        measured.backends.sync_post = crate::asynchronous::backends::BackendCpu {
+            database_us: Some(900_000),
+            broker_us: None,
+            wall_us: 1_000_000,
+        };
+        let mut out = String::new();
+        render(&mut out, &measured);
+        assert!(
+            out.contains("| sync `POST` | 4500 | 90 % | – | – |"),
+            "{out}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::asynchronous::backends::BackendCpu;
 use crate::asynchronous::latency;
 use crate::asynchronous::model::{DrainResult, LatencyResult};
 use crate::asynchronous::progress::{wait_until_finished, Counters};
@@ -111,16 +112,12 @@ impl Run<'_> {
         self.start_server(name, &args)
     }
 
-    /// wrk POSTing the documents round-robin at the group's connections; with `locations`,
-    /// the `Location` of every answer is written there.
-    pub fn post(&self, server: &Server, locations: Option<&Path>) -> Result<RawResult, BenchError> {
-        self.post_with(
-            server,
-            self.connections,
-            self.settings.seconds,
-            locations,
-            None,
-        )
+    /// wrk POSTing the documents round-robin at the group's connections, and what it cost the
+    /// backends.
+    pub fn post(&self, server: &Server) -> Result<(RawResult, BackendCpu), BenchError> {
+        let backends = self.setup.backends.snapshot();
+        let result = self.post_with(server, self.connections, self.settings.seconds, None, None)?;
+        Ok((result, backends.since()))
     }
 
     fn post_with(
@@ -152,42 +149,48 @@ impl Run<'_> {
         Ok(result)
     }
 
-    /// An API-only server takes POSTs for the measurement; then a worker is started on the
-    /// backlog and timed until it finished every command, or for the drain window. The API
-    /// stays up meanwhile (idle: its accepted records may still be on their way to the
-    /// database).
+    /// An API-only server takes POSTs for the measurement and is stopped; then a worker is
+    /// started on the backlog and timed until it finished every command, or for the drain
+    /// window. Stopping the API first keeps the accepted records it was still writing off the
+    /// database while the worker is timed (a record not written is created by the worker's
+    /// outcome, so none is missing).
     pub async fn accept_then_drain(
         &self,
         round: u32,
-    ) -> Result<(RawResult, DrainResult), BenchError> {
+    ) -> Result<((RawResult, BackendCpu), (DrainResult, BackendCpu)), BenchError> {
         let round = round.to_string();
         let api = self.start_async("async-api-server", "api", &round)?;
         self.warm_up(&api).await?;
-        let locations = self.settings.work_dir.join("async-accepted.txt");
-        let post = self.post(&api, Some(&locations))?;
+        let post = self.post(&api)?;
         let backlog = Counters::read(self.client, &api.url).await?.published;
+        drop(api);
         let started = Instant::now();
         let worker = self.start_async("async-worker", "worker", &round)?;
         let cpu_before = worker.cpu_time_us()?;
+        // Start-up and joining the group first; the backends are measured from the first
+        // finished command on.
+        let first = wait_until_finished(self.client, &worker.url, 1, None).await?;
+        let backends = self.setup.backends.snapshot();
         let window = Duration::from_secs(u64::from(self.settings.seconds * DRAIN_WINDOW_FACTOR));
         let finished = wait_until_finished(self.client, &worker.url, backlog, Some(window)).await?;
         let drain = DrainResult {
             backlog,
             finished: finished.counters.finished,
             rejected: finished.counters.rejected,
-            startup_us: micros(finished.first.0 - started),
+            startup_us: micros(first.first.0 - started),
             steady_commands: finished.counters.finished.saturating_sub(finished.first.1),
             steady_us: micros(finished.last - finished.first.0),
             worker_cpu_us: worker.cpu_time_us()?.saturating_sub(cpu_before),
             window_seconds: window.as_secs(),
         };
-        Ok((post, drain))
+        Ok((post, (drain, backends.since())))
     }
 
     /// Ceiling C on its own topic, keyed by the same organisations, pinned where the payment
     /// server runs.
-    pub fn ceiling_c(&self) -> Result<RawResult, BenchError> {
+    pub fn ceiling_c(&self) -> Result<(RawResult, BackendCpu), BenchError> {
         let program = self.settings.binary("ceiling-c");
+        let backends = self.setup.backends.snapshot();
         let output = pinned(self.settings.load_cpus.as_deref(), &program)
             .args(["--brokers", self.setup.brokers])
             .args(["--topic", &format!("bench-ceiling-c-{}", self.tag)])
@@ -206,7 +209,7 @@ impl Run<'_> {
                 String::from_utf8_lossy(&output.stderr)
             )));
         }
-        parse_result("ceiling-c", &stdout)
+        Ok((parse_result("ceiling-c", &stdout)?, backends.since()))
     }
 
     /// Acceptance to outcome on an API-and-worker process under a steady load of about half
