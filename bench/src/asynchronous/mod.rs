@@ -24,7 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{BenchError, Settings};
 use backends::Backends;
-use model::{AsyncResults, SideBackends};
+use model::{AsyncResults, RoundRates, SideBackends};
 use run::Run;
 
 /// Where the group's servers find their database and broker, and how the load is spread.
@@ -62,6 +62,7 @@ pub async fn measure(
     let mut accepted = Vec::new();
     let mut drains = Vec::new();
     let mut ceiling = Vec::new();
+    let mut rounds = Vec::new();
     for round in 0..settings.rounds.max(1) {
         let mut sides = [Side::Sync, Side::Async, Side::Ceiling];
         if round % 2 == 1 {
@@ -89,6 +90,12 @@ pub async fn measure(
                 Side::Ceiling => ceiling.push(run.ceiling_c()?),
             }
         }
+        rounds.push(RoundRates {
+            sync_post: last_rate(&sync, |(post, _)| post.per_second()),
+            async_post: last_rate(&accepted, |(post, _)| post.per_second()),
+            ceiling_c: last_rate(&ceiling, |(sent, _)| sent.per_second()),
+            drain: last_rate(&drains, |(drain, _)| drain.steady_per_second()),
+        });
     }
     drop(sync_server);
     let (sync_post, sync_cpu) = median_by(sync, |(post, _)| post.per_second());
@@ -113,6 +120,7 @@ pub async fn measure(
             ceiling_c: ceiling_cpu,
             drain: drain_cpu,
         },
+        rounds,
     };
     report::print(&results);
     Ok(results)
@@ -164,6 +172,11 @@ fn run_tag() -> String {
         .map(|elapsed| elapsed.as_millis())
         .unwrap_or_default();
     format!("{millis}")
+}
+
+/// `rate` of the round measured last.
+fn last_rate<T>(rounds: &[T], rate: impl Fn(&T) -> f64) -> f64 {
+    rounds.last().map_or(0.0, rate)
 }
 
 /// The round with the median `key` (for an even count, the lower middle one); the default of

@@ -28,6 +28,23 @@ pub struct AsyncResults {
     /// The database server's and the broker's CPU time during each side's reported round.
     #[serde(default)]
     pub backends: SideBackends,
+    /// Every round's rates, in the order measured.
+    #[serde(default)]
+    pub rounds: Vec<RoundRates>,
+}
+
+/// The rates of one round. The database server slows down as the rounds fill it, so a side is
+/// compared with the others of its own round, and the median of those ratios is reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoundRates {
+    /// Sync POSTs answered per second.
+    pub sync_post: f64,
+    /// Async POSTs accepted per second.
+    pub async_post: f64,
+    /// Ceiling C's acknowledged sends per second.
+    pub ceiling_c: f64,
+    /// Commands the worker finished per second (steady).
+    pub drain: f64,
 }
 
 /// The backends' CPU time during the reported round of each side.
@@ -44,19 +61,36 @@ pub struct SideBackends {
 }
 
 impl AsyncResults {
-    /// Async POST throughput as a multiple of the sync POST's: how much faster a peak is taken.
+    /// Async POST throughput as a multiple of the sync POST's, round by round: how much faster
+    /// a peak is taken than written.
     pub fn absorbed_ratio(&self) -> f64 {
-        ratio(self.async_post.per_second(), self.sync_post.per_second())
+        self.paired(|round| ratio(round.async_post, round.sync_post))
+            .unwrap_or_else(|| ratio(self.async_post.per_second(), self.sync_post.per_second()))
     }
 
-    /// Async POST throughput as a share of ceiling C's.
+    /// Async POST throughput as a share of ceiling C's, round by round.
     pub fn ceiling_share(&self) -> f64 {
-        ratio(self.async_post.per_second(), self.ceiling_c.per_second())
+        self.paired(|round| ratio(round.async_post, round.ceiling_c))
+            .unwrap_or_else(|| ratio(self.async_post.per_second(), self.ceiling_c.per_second()))
     }
 
-    /// The worker's steady drain rate as a share of the sync POST rate.
+    /// The worker's steady drain rate as a share of the sync POST rate, round by round.
     pub fn drain_share(&self) -> f64 {
-        ratio(self.drain.steady_per_second(), self.sync_post.per_second())
+        self.paired(|round| ratio(round.drain, round.sync_post))
+            .unwrap_or_else(|| ratio(self.drain.steady_per_second(), self.sync_post.per_second()))
+    }
+
+    /// `ratio` of every round, in the order measured.
+    pub fn per_round(&self, ratio: impl Fn(&RoundRates) -> f64) -> Vec<f64> {
+        self.rounds.iter().map(ratio).collect()
+    }
+
+    /// The median of `ratio` over the rounds (the lower middle one for an even count); `None`
+    /// for results without rounds.
+    fn paired(&self, ratio: impl Fn(&RoundRates) -> f64) -> Option<f64> {
+        let mut values = self.per_round(ratio);
+        values.sort_by(f64::total_cmp);
+        values.get(values.len().checked_sub(1)? / 2).copied()
     }
 }
 

@@ -76,6 +76,9 @@ pub fn render(out: &mut String, results: &AsyncResults) {
         millis(results.sync_post.p99_us),
         millis(results.ceiling_c.p99_us),
     );
+    if !results.rounds.is_empty() {
+        rounds_table(out, results);
+    }
     backends_table(out, results);
     let drain = &results.drain;
     let _ = write!(
@@ -117,6 +120,37 @@ pub fn render(out: &mut String, results: &AsyncResults) {
         millis(latency.max_us),
         latency.not_applied,
     );
+}
+
+/// Every round's rates and the ratios within it; the ratios above are their medians.
+fn rounds_table(out: &mut String, results: &AsyncResults) {
+    out.push_str(
+        "\nThe database server slows down as the rounds fill it, so each ratio is taken within \
+         a round and the median of the rounds is reported:\n\n\
+         | round | sync `POST`/s | async `POST`/s | ceiling C/s | drain/s | async / sync | async / ceiling C | drain / sync |\n\
+         |--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for (index, round) in results.rounds.iter().enumerate() {
+        let share = |part: f64, whole: f64| {
+            if whole > 0.0 {
+                part / whole
+            } else {
+                0.0
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.2} × | {:.1} % | {:.1} % |",
+            index + 1,
+            rate(round.sync_post),
+            rate(round.async_post),
+            rate(round.ceiling_c),
+            rate(round.drain),
+            share(round.async_post, round.sync_post),
+            share(round.async_post, round.ceiling_c) * 100.0,
+            share(round.drain, round.sync_post) * 100.0,
+        );
+    }
 }
 
 /// The backends' CPU time per request and their share of a CPU, side by side, when known.
@@ -203,7 +237,7 @@ pub fn print(results: &AsyncResults) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asynchronous::model::{DrainResult, LatencyResult, SideBackends};
+    use crate::asynchronous::model::{DrainResult, LatencyResult, RoundRates, SideBackends};
 
     fn side(requests: u64) -> RawResult {
         RawResult {
@@ -241,6 +275,7 @@ mod tests {
             },
             latency: LatencyResult::default(),
             backends: SideBackends::default(),
+            rounds: Vec::new(),
         }
     }
 
@@ -292,5 +327,21 @@ mod tests {
             out.contains("| sync `POST` | 4500 | 90 % | – | – |"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn ratios_are_taken_within_rounds_and_their_median_is_the_verdict() {
+        let mut measured = results(800, 180);
+        let round = |sync_post, drain| RoundRates {
+            sync_post,
+            async_post: 800.0,
+            ceiling_c: 1_000.0,
+            drain,
+        };
+        // The median round of each side alone would pair a drain of 100/s with sync POSTs of
+        // 100/s; within the rounds the drain is at half the sync rate.
+        measured.rounds = vec![round(300.0, 150.0), round(100.0, 50.0), round(200.0, 100.0)];
+        assert!((measured.drain_share() - 0.5).abs() < 1e-9);
+        assert_eq!(met(&measured), [true, false]);
     }
 }
