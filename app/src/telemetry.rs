@@ -15,7 +15,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
-use crate::http::body::write_json_string;
+use crate::http::json_text::write_json_string;
 use crate::http::middleware::context::{self, RequestContext};
 use sink::{LogSink, SinkGuard};
 
@@ -29,9 +29,9 @@ use sink::{LogSink, SinkGuard};
 /// event's own fields. Access lines carry them as their own fields.
 ///
 /// Lines are formatted by the thread that logs them and written by a background thread, in
-/// batches ([`sink`]): one write per line on the request path cost about a quarter of a GET's
-/// CPU time (docs/benchmarks/README.md). Nothing is dropped: a logger that falls behind slows
-/// the requests down instead.
+/// batches ([`sink`]; docs/benchmarks/README.md has what this saves against a write per line
+/// and against `tracing-appender`). Nothing is dropped: a logger that falls behind slows the
+/// requests down instead.
 pub fn init(format: LogFormat) -> std::io::Result<SinkGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Colour codes only for a terminal: in files and log collectors they are noise.

@@ -2,7 +2,7 @@
 //! cannot go stale: this test fails when they differ. Regenerate with
 //! `UPDATE_README=1 cargo test -p app --test config_table`.
 
-use std::path::PathBuf;
+mod support;
 
 use app::Config;
 use clap::{Arg, CommandFactory};
@@ -68,28 +68,12 @@ fn meaning(arg: &Arg) -> String {
 
 #[test]
 fn the_readme_config_table_matches_the_command_line_definition() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md");
-    let readme = std::fs::read_to_string(&path).expect("README.md is readable");
-    let start = readme
-        .find(START)
-        .expect("README has the config-table start marker")
-        + START.len();
-    let end = readme
-        .find(END)
-        .expect("README has the config-table end marker");
-    let expected = table();
-
-    if readme[start..end] != expected {
-        if std::env::var_os("UPDATE_README").is_some() {
-            let updated = format!("{}{expected}{}", &readme[..start], &readme[end..]);
-            std::fs::write(&path, updated).expect("README.md is writable");
-            return;
-        }
-        panic!(
-            "README's configuration table is stale; regenerate it with \
-             `UPDATE_README=1 cargo test -p app --test config_table`. Expected:\n{expected}"
-        );
-    }
+    support::assert_readme_section(
+        START,
+        END,
+        &table(),
+        "UPDATE_README=1 cargo test -p app --test config_table",
+    );
 }
 
 #[test]

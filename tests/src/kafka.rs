@@ -41,7 +41,7 @@ pub fn bootstrap_servers() -> String {
 
 /// Test settings on `brokers`: a topic and a group no other test uses, short group timeouts
 /// (tansu's first join takes about half the session timeout; real Kafka brokers refuse
-/// sessions under 6 s by default).
+/// sessions under 6 s by default), short fetch waits (see [`KafkaConfig::fetch_wait`]).
 pub fn test_config(brokers: &str) -> KafkaConfig {
     let unique = domain::PaymentId::generate().as_uuid().simple().to_string();
     KafkaConfig {
@@ -52,6 +52,8 @@ pub fn test_config(brokers: &str) -> KafkaConfig {
         append_timeout: APPEND_TIMEOUT,
         session_timeout: Duration::from_secs(2),
         heartbeat_interval: Duration::from_millis(500),
+        // tansu holds each fetch for the whole wait: keep record delivery quick.
+        fetch_wait: Duration::from_millis(50),
         client_id: "payment-server-tests".into(),
         ..KafkaConfig::default()
     }

@@ -25,7 +25,9 @@ pub mod nats;
 pub mod raw;
 pub mod requests;
 pub mod rules;
+pub mod scripted;
 pub mod secantus;
+pub mod tansu;
 
 use mongo::TestDatabase;
 
@@ -109,6 +111,23 @@ impl TestApp {
         Self::spawn_with(backend, |config| {
             nats::configure(config, nats);
             config.write_mode = WriteMode::Async;
+        })
+        .await
+    }
+
+    /// [`TestApp::spawn_async`] with the Kafka test broker (a topic and group of its own, see
+    /// [`kafka`]) instead of the in-memory one.
+    pub async fn spawn_async_kafka(backend: Backend) -> TestApp {
+        let log = kafka::test_config(&kafka::bootstrap_servers());
+        Self::spawn_with(backend, move |config| {
+            config.write_mode = WriteMode::Async;
+            config.broker = app::config::BrokerKind::Kafka;
+            config.kafka_brokers = log.brokers;
+            config.kafka_topic = log.topic;
+            config.kafka_group = log.group;
+            config.kafka_partitions = 4;
+            config.kafka_session_timeout_ms = 2_000;
+            config.kafka_fetch_wait_ms = 50;
         })
         .await
     }
@@ -226,7 +245,7 @@ impl TestApp {
 
     /// Reads the command status at `location` until it is finished; its `data`.
     pub async fn finished_command(&self, location: &str) -> Value {
-        self.finished_command_within(location, Duration::from_secs(20))
+        self.finished_command_within(location, Duration::from_secs(60))
             .await
     }
 
@@ -374,11 +393,12 @@ pub fn waiting_client() -> reqwest::Client {
 }
 
 /// Generates one `#[tokio::test]` per listed async test function and per backend and write mode
-/// (modules `memory`, `mongo`, `memory_async`, `mongo_async`, and `nats_async`: MongoDB storage,
-/// commands through NATS JetStream); each function takes the [`TestApp`] to test. On MongoDB
-/// each test gets a database of its own (see [`mongo`]), on NATS a stream (see [`nats`]); a
-/// second server a test starts with [`TestApp::spawn_like`] shares both, and its worker shares
-/// the stream's partitions.
+/// (modules `memory`, `mongo`, `memory_async` and `mongo_async` with the in-memory broker,
+/// `mongo_kafka` with the Kafka test broker and `mongo_nats` with NATS JetStream, both on
+/// MongoDB); each function takes the [`TestApp`] to test. On MongoDB each test gets a database
+/// of its own (see [`mongo`]), on Kafka a topic and group (see [`kafka`]), on NATS a stream (see
+/// [`nats`]); a second server a test starts with [`TestApp::spawn_like`] shares them, and its
+/// worker shares the log's partitions.
 #[macro_export]
 macro_rules! backend_tests {
     ($($case:ident),+ $(,)?) => {
@@ -425,7 +445,20 @@ macro_rules! backend_tests {
             )+
         }
 
-        mod nats_async {
+        mod mongo_kafka {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let database = $crate::mongo::TestDatabase::create().await;
+                    super::$case(
+                        $crate::TestApp::spawn_async_kafka($crate::Backend::Mongo(database)).await,
+                    )
+                    .await;
+                }
+            )+
+        }
+
+        mod mongo_nats {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {

@@ -72,6 +72,8 @@ impl Topology {
                 &partitions,
                 "--kafka-session-timeout-ms",
                 "2000",
+                "--kafka-fetch-wait-ms",
+                "50",
             ]
             .into_iter()
             .map(str::to_owned)
@@ -130,6 +132,7 @@ impl Topology {
             config.kafka_group = parsed.kafka_group;
             config.kafka_partitions = parsed.kafka_partitions;
             config.kafka_session_timeout_ms = parsed.kafka_session_timeout_ms;
+            config.kafka_fetch_wait_ms = parsed.kafka_fetch_wait_ms;
             config.nats_url = parsed.nats_url;
             config.nats_stream = parsed.nats_stream;
             config.nats_subject = parsed.nats_subject;

@@ -19,7 +19,13 @@ pub(super) fn log_error(what: &str, error: &KafkaError) -> LogError {
         KafkaError::MessageConsumptionFatal(_) => true,
         other => other.rdkafka_error_code().is_some_and(is_permanent),
     };
-    if permanent {
+    let too_large = matches!(
+        error.rdkafka_error_code(),
+        Some(RDKafkaErrorCode::MessageSizeTooLarge | RDKafkaErrorCode::InvalidMessageSize)
+    );
+    if too_large {
+        LogError::TooLarge(format!("{what}: {error}"))
+    } else if permanent {
         LogError::Internal(format!("{what}: {error}"))
     } else {
         LogError::Unavailable(format!("{what}: {error}"))
@@ -84,6 +90,11 @@ mod tests {
 
     #[test]
     fn a_record_the_broker_can_never_take_is_internal() {
+        let error = log_error(
+            "append",
+            &KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge),
+        );
+        assert!(matches!(error, LogError::TooLarge(_)), "{error:?}");
         for code in [
             RDKafkaErrorCode::TopicAuthorizationFailed,
             RDKafkaErrorCode::Fatal,

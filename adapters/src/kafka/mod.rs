@@ -4,10 +4,38 @@
 //!
 //! [`KafkaConfig`] names the brokers, the topic (`payment-commands`), the partition count the
 //! topic is created with when missing (32), the consumer group (`payment-workers`), the append
-//! timeout (5 s), the producer's linger (0 ms), the group session and heartbeat (10 s / 3 s)
-//! and the client id. [`KafkaCommandLog::open`] checks it and builds the clients without
-//! contacting a broker: a server can start while Kafka is down, answer
-//! [`LogError::Unavailable`] (a 503) meanwhile, and work as soon as Kafka comes.
+//! timeout (5 s), the producer's linger (0 ms), the group session and heartbeat (10 s / 3 s),
+//! the longest a fetch is held (500 ms) and the client id. [`KafkaCommandLog::open`] checks
+//! it and builds the clients without contacting a broker: a server can start while Kafka is
+//! down, answer [`LogError::Unavailable`] (a 503) meanwhile, and work as soon as Kafka comes.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use adapters::{KafkaCommandLog, KafkaConfig};
+//! use domain::CommandLog;
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let log = KafkaCommandLog::open(&KafkaConfig {
+//!     brokers: "kafka-1:9092,kafka-2:9092".into(),
+//!     ..KafkaConfig::default()
+//! })
+//! .await?;
+//! // Stored on every in-sync replica when this returns; the key picks the partition.
+//! let position = log.append(b"organisation-id", b"the command").await?;
+//!
+//! let subscription = log.subscribe().await?;
+//! while let Some(record) = subscription.next(Duration::from_secs(1)).await? {
+//!     if subscription.holds(record.position.partition) {
+//!         // ... apply the command, then:
+//!         subscription.commit(record.position).await?;
+//!     }
+//! }
+//! # let _ = position;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ## Delivery guarantees
 //!
@@ -17,6 +45,12 @@
 //!   in-sync replica; a report that does not come within the append timeout
 //!   (`message.timeout.ms`) is [`LogError::Unavailable`]. Such a record may still have been
 //!   stored (the outcome is unknown, as the port says), never reported stored when it was not.
+//! - **A producer that takes no more records is replaced.** After a fatal librdkafka error,
+//!   a fenced producer id, or an append not acknowledged in time, the next append goes through
+//!   a new producer (with a new producer id). A broker restored without its producer state
+//!   (tansu after a restart) refuses the old id for ever, and librdkafka would keep it. The
+//!   idempotence guarantee holds per producer: only an append that already answered
+//!   `Unavailable` (outcome unknown) can be stored twice if the caller retries it.
 //! - **Placement.** Keys are placed with `murmur2_random`, the Java client's partitioner, so
 //!   other producers of the topic (Java, Kafka Streams, librdkafka with the same setting) put
 //!   a key on the same partition. Within a partition, records are read in append order.
@@ -24,6 +58,11 @@
 //!   group's committed offset (from the beginning of the partition when the group has none)
 //!   and commits only what [`LogSubscription::commit`] was given; records not committed are
 //!   delivered again to whichever member holds their partition next: at least once.
+//!   [`LogSubscription::next`] may be called from several tasks at once (each record goes to
+//!   one of them); while the broker is away it waits out its `wait` and answers `Ok(None)`
+//!   (librdkafka reconnects and rejoins by itself; the errors are logged), and only an error
+//!   no retry can mend is returned, as [`LogError::Internal`]. Dropping a subscription leaves
+//!   the group from a thread of its own.
 //!
 //! ## Commits
 //!
@@ -34,9 +73,11 @@
 //! silently undo commits the caller was told about; the port promises that after `commit(p)` a
 //! new subscription starts after `p`. To keep the cost near one round trip per batch rather
 //! than per record, one commit request is in flight per subscription, and the offsets asked
-//! for while it is out go together in the next one. An offset never moves backwards, and a
-//! commit for a partition the subscription no longer holds is skipped (its new holder reads it
-//! from the group's offset; committing could move that backwards).
+//! for while it is out go together in the next one; a commit not confirmed within the append
+//! timeout is [`LogError::Unavailable`] (and asked for again by the next commit). An offset
+//! never moves backwards, and a commit for a partition the subscription no longer holds is
+//! skipped (its new holder reads it from the group's offset; committing could move that
+//! backwards).
 //!
 //! ## Rebalances
 //!
@@ -74,27 +115,23 @@ mod config;
 mod context;
 mod errors;
 mod off_runtime;
+mod producer;
 mod subscription;
 mod topic;
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::{CommandLog, LogError, LogPosition, LogSubscription};
-use rdkafka::consumer::Consumer;
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use rdkafka::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
 
 pub use config::{KafkaConfig, KafkaSetupError};
 pub use subscription::KafkaSubscription;
 
-use config::refuse;
-use context::{LogContext, SubscriptionContext};
-use errors::{log_error, timed_out};
-use off_runtime::drop_in_background;
+use context::SubscriptionContext;
+use errors::log_error;
+use producer::Appender;
 use topic::Topic;
-
-type Producer0 = FutureProducer<LogContext>;
 
 /// The command log on one Kafka topic (see the [module docs](self)).
 ///
@@ -106,9 +143,7 @@ pub struct KafkaCommandLog {
 
 struct Shared {
     config: KafkaConfig,
-    /// Replaced when librdkafka reports a fatal error, after which a producer takes nothing;
-    /// `None` only while dropping.
-    producer: RwLock<Option<Arc<Producer0>>>,
+    appender: Appender,
     topic: Arc<Topic>,
 }
 
@@ -130,13 +165,13 @@ impl KafkaCommandLog {
     /// timeout, a setting librdkafka refuses); an unreachable broker is not an error here.
     pub async fn open(config: &KafkaConfig) -> Result<Self, KafkaSetupError> {
         config.check()?;
-        let producer = producer(&config.producer())?;
+        let appender = Appender::new(config)?;
         let topic = Topic::new(config)?;
         topic.request();
         Ok(Self {
             shared: Arc::new(Shared {
                 config: config.clone(),
-                producer: RwLock::new(Some(Arc::new(producer))),
+                appender,
                 topic,
             }),
         })
@@ -155,44 +190,11 @@ impl KafkaCommandLog {
         &self.shared.config
     }
 
-    fn producer(&self) -> Result<Arc<Producer0>, LogError> {
-        let producer = self
-            .shared
-            .producer
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        producer
-            .clone()
-            .ok_or_else(|| LogError::Internal("the command log is closed".into()))
-    }
-
-    /// After a fatal error (an idempotent producer whose sequence the broker lost), replaces
-    /// the producer: the old one would refuse every later append.
-    fn renew_producer_if_fatal(&self, failed: &Arc<Producer0>) {
-        let Some((code, reason)) = failed.client().fatal_error() else {
-            return;
-        };
-        tracing::error!(
-            ?code,
-            reason,
-            "the Kafka producer failed for good; starting a new one"
-        );
-        let fresh = match producer(&self.shared.config.producer()) {
-            Ok(fresh) => fresh,
-            Err(error) => {
-                tracing::error!(%error, "cannot start a new Kafka producer");
-                return;
-            }
-        };
-        let mut current = self
-            .shared
-            .producer
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        // Another append may have renewed it already.
-        if current.as_ref().is_some_and(|now| Arc::ptr_eq(now, failed)) {
-            let old = current.replace(Arc::new(fresh));
-            drop_in_background(old);
+    /// After a failure that may mean the broker came back empty, checks the topic again.
+    fn recheck_topic_after(&self, error: &LogError) {
+        if matches!(error, LogError::Unavailable(_)) {
+            self.shared.topic.forget();
+            self.shared.topic.request();
         }
     }
 }
@@ -202,50 +204,16 @@ impl CommandLog for KafkaCommandLog {
     // The idempotent producer keeps its own retries from storing a record twice: the id is not
     // needed.
     async fn append(&self, _id: &str, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError> {
-        let bound = self.shared.config.append_timeout;
-        let producer = self.producer()?;
-        let record = FutureRecord::to(self.shared.topic.name())
-            .key(key)
-            .payload(payload);
-        let delivery = match producer.send_result(record) {
-            Ok(delivery) => delivery,
-            Err((error, _)) => return Err(log_error("append", &error)),
-        };
-        // librdkafka reports a timed-out message up to a second late (it scans once a second):
-        // the bound is kept here.
-        let outcome = match tokio::time::timeout(bound, delivery).await {
-            Err(_) => Err(timed_out("append", bound)),
-            Ok(Err(_canceled)) => Err(LogError::Unavailable(
-                "append: the producer was closed before the delivery report".into(),
-            )),
-            Ok(Ok(Err((error, _)))) => Err(log_error("append", &error)),
-            Ok(Ok(Ok(delivery))) => {
-                match (
-                    u32::try_from(delivery.partition),
-                    u64::try_from(delivery.offset),
-                ) {
-                    (Ok(partition), Ok(offset)) => Ok(LogPosition { partition, offset }),
-                    _ => Err(LogError::Internal(format!(
-                        "append: the broker reported an invalid position {}/{}",
-                        delivery.partition, delivery.offset
-                    ))),
-                }
-            }
-        };
-        if let Err(error) = &outcome {
-            self.renew_producer_if_fatal(&producer);
-            if matches!(error, LogError::Unavailable(_)) {
-                // The broker may be back without the topic: check it again.
-                self.shared.topic.forget();
-                self.shared.topic.request();
-            }
+        let appended = self.shared.appender.append(key, payload).await;
+        if let Err(error) = &appended {
+            self.recheck_topic_after(error);
         }
-        outcome
+        appended
     }
 
     async fn subscribe(&self) -> Result<Arc<dyn LogSubscription>, LogError> {
         let topic = self.shared.topic.name();
-        let consumer: rdkafka::consumer::StreamConsumer<SubscriptionContext> = self
+        let consumer: StreamConsumer<SubscriptionContext> = self
             .shared
             .config
             .consumer()
@@ -266,33 +234,12 @@ impl CommandLog for KafkaCommandLog {
     }
 
     async fn check_health(&self) -> Result<(), LogError> {
-        match self.shared.topic.describe().await {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                self.shared.topic.forget();
-                self.shared.topic.request();
-                Err(error)
-            }
+        let described = self.shared.topic.describe().await.map(|_| ());
+        if let Err(error) = &described {
+            self.recheck_topic_after(error);
         }
+        described
     }
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        // Dropping a producer waits for its polling thread and up to 500 ms of flushing.
-        let producer = self
-            .producer
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        drop_in_background(producer);
-    }
-}
-
-fn producer(config: &ClientConfig) -> Result<Producer0, KafkaSetupError> {
-    config
-        .create_with_context(LogContext)
-        .map_err(|e| refuse(format!("the producer: {e}")))
 }
 
 #[cfg(test)]

@@ -14,11 +14,11 @@ use domain::{
 use serde_json::{json, Map, Value};
 
 use crate::commands::{AsyncWrites, PublishError};
-use crate::http::dto::payment_response;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::links::Links;
 use crate::http::middleware::context;
+use crate::http::response;
 use crate::telemetry::timestamp;
 
 /// The resource type of a command.
@@ -62,16 +62,16 @@ pub async fn accept(
                     "the command broker did not acknowledge the write in time; retry later",
                 )
             }
-            PublishError::Refused(cause) => {
+            PublishError::TooLarge(cause) => {
+            tracing::info!(%cause, command_id = %command.id, "command too large for the broker");
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "the payment is larger than the command broker accepts",
+            )
+        }
+        PublishError::Refused(cause) => {
                 tracing::error!(%cause, command_id = %command.id, "broker refused a command");
                 ApiError::internal()
-            }
-            PublishError::TooLarge(cause) => {
-                tracing::warn!(%cause, command_id = %command.id, "command too large for the broker");
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    "the payment is larger than the command broker accepts",
-                )
             }
         })?;
     if let Some(wait) = prefer_wait(headers, writes.longest_wait()) {
@@ -122,7 +122,7 @@ pub fn synchronous_answer(
                 content.organisation_id,
                 content.attributes.clone(),
             );
-            payment_response(status, &payment, links)
+            response::payment(status, &payment, links)
         }
         // A delete has no payment to show.
         CommandBody::Delete { .. } => StatusCode::NO_CONTENT.into_response(),
@@ -167,7 +167,8 @@ pub fn command_response(record: &CommandRecord, links: &Links) -> Response {
         match outcome {
             CommandOutcome::Refused(error) => {
                 let error = ApiError::from(error.clone());
-                let mut body = serde_json::to_value(error.body()).unwrap_or_default();
+                let mut body: Value =
+                    serde_json::from_slice(&error.body().to_json()).unwrap_or_default();
                 if let Value::Object(body) = &mut body {
                     body.insert("status".into(), json!(error.status().as_u16()));
                 }

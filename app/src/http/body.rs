@@ -3,37 +3,37 @@
 //! A payment's attributes are stored as JSON text and its ids, type and version never need
 //! escaping, so writing a payment is copying. Through serde, escaping the ids of a 100-item page
 //! cost about a fifth of the request's CPU (docs/benchmarks/README.md). The bytes are exactly
-//! what serializing [`PaymentResource`](super::dto::PaymentResource) gives; a test holds it so.
+//! what serde writes for the resource; a test holds it so.
 
 use domain::{Payment, PAYMENT_TYPE};
-use serde::Serialize;
 
-use super::dto::PageLinks;
+use super::json_text::{hyphenated, write_json_string, write_unescaped};
 
 /// Bytes a payment takes beyond its attributes (two ids, the type, the version, the keys).
 const RESOURCE_OVERHEAD: usize = 160;
 
-/// `{"data": <payment>, "links": {"self": ...}}`; `link_is_plain` when the link holds nothing
-/// JSON escapes (see [`Links::are_plain`](super::links::Links::are_plain)).
-pub fn payment_body(payment: &Payment, self_link: &str, link_is_plain: bool) -> Vec<u8> {
+/// `{"data": <payment>, "links": {"self": <self_link>}}`; `links_are_plain` when the link holds
+/// nothing JSON escapes (see [`Links::are_plain`](super::links::Links::are_plain)).
+pub fn payment_body(payment: &Payment, self_link: &str, links_are_plain: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(resource_size(payment) + self_link.len() + 32);
     out.extend_from_slice(b"{\"data\":");
     write_resource(&mut out, payment);
     out.extend_from_slice(b",\"links\":{\"self\":");
-    if link_is_plain {
-        out.push(b'"');
-        out.extend_from_slice(self_link.as_bytes());
-        out.push(b'"');
-    } else {
-        write_json_string(&mut out, self_link);
-    }
+    write_link(&mut out, self_link, links_are_plain);
     out.extend_from_slice(b"}}");
     out
 }
 
-/// `{"data": [<payment>, ...], "links": {...}}`.
-pub fn list_body(payments: &[Payment], links: &PageLinks) -> serde_json::Result<Vec<u8>> {
-    let size = payments.iter().map(resource_size).sum::<usize>() + 512;
+/// `{"data": [<payment>, ...], "links": {"self": <self_link>, "next": <next>}}`, `next` only
+/// when there is one; `links_are_plain` as for [`payment_body`].
+pub fn list_body(
+    payments: &[Payment],
+    self_link: &str,
+    next: Option<&str>,
+    links_are_plain: bool,
+) -> Vec<u8> {
+    let links = self_link.len() + next.map_or(0, str::len);
+    let size = payments.iter().map(resource_size).sum::<usize>() + links + 64;
     let mut out = Vec::with_capacity(size);
     out.extend_from_slice(b"{\"data\":[");
     for (index, payment) in payments.iter().enumerate() {
@@ -42,45 +42,26 @@ pub fn list_body(payments: &[Payment], links: &PageLinks) -> serde_json::Result<
         }
         write_resource(&mut out, payment);
     }
-    out.extend_from_slice(b"],\"links\":");
-    links.serialize(&mut serde_json::Serializer::new(&mut out))?;
-    out.push(b'}');
-    Ok(out)
+    out.extend_from_slice(b"],\"links\":{\"self\":");
+    write_link(&mut out, self_link, links_are_plain);
+    if let Some(next) = next {
+        out.extend_from_slice(b",\"next\":");
+        write_link(&mut out, next, links_are_plain);
+    }
+    out.extend_from_slice(b"}}");
+    out
 }
 
-/// Appends `text` as a JSON string, escaped as `serde_json` escapes it.
-pub fn write_json_string(out: &mut Vec<u8>, text: &str) {
-    // Writing into a Vec cannot fail.
-    let _ = text.serialize(&mut serde_json::Serializer::new(out));
+fn write_link(out: &mut Vec<u8>, link: &str, plain: bool) {
+    if plain {
+        write_unescaped(out, link);
+    } else {
+        write_json_string(out, link);
+    }
 }
 
 fn resource_size(payment: &Payment) -> usize {
     payment.attributes().as_json().len() + RESOURCE_OVERHEAD
-}
-
-/// `uuid` as 36 bytes of lower-case hyphenated text, the form `Uuid`'s `Display` writes; by
-/// table, two digits per byte (every response writes two or three ids).
-pub fn hyphenated(uuid: &uuid::Uuid) -> [u8; 36] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    const PAIRS: [[u8; 2]; 256] = {
-        let mut pairs = [[0; 2]; 256];
-        let mut byte = 0;
-        while byte < 256 {
-            pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0xf]];
-            byte += 1;
-        }
-        pairs
-    };
-    let mut text = [b'-'; 36];
-    let mut at = 0;
-    for (index, byte) in uuid.as_bytes().iter().enumerate() {
-        if matches!(index, 4 | 6 | 8 | 10) {
-            at += 1;
-        }
-        text[at..at + 2].copy_from_slice(&PAIRS[usize::from(*byte)]);
-        at += 2;
-    }
-    text
 }
 
 /// Appends one payment resource: `{"type","id","version","organisation_id","attributes"}`.
@@ -105,16 +86,47 @@ fn write_resource(out: &mut Vec<u8>, payment: &Payment) {
 #[cfg(test)]
 mod tests {
     use domain::{OrganisationId, PaymentAttributes, PaymentId, Version};
+    use serde::Serialize;
     use serde_json::json;
 
     use super::*;
-    use crate::http::dto::{PaymentResource, SelfLink};
 
-    /// The envelope serde would write (a struct, so its field order is kept).
+    /// A payment resource as serde writes it (a struct, so its field order is kept): the
+    /// reference the direct writer is held to.
     #[derive(Serialize)]
-    struct Envelope<D, L> {
+    struct Resource<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        id: String,
+        version: u64,
+        organisation_id: String,
+        attributes: &'a PaymentAttributes,
+    }
+
+    impl<'a> From<&'a Payment> for Resource<'a> {
+        fn from(payment: &'a Payment) -> Self {
+            Self {
+                kind: PAYMENT_TYPE,
+                id: payment.id().to_string(),
+                version: payment.version().value(),
+                organisation_id: payment.organisation_id().to_string(),
+                attributes: payment.attributes(),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Links<'a> {
+        #[serde(rename = "self")]
+        self_link: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    struct Envelope<D> {
         data: D,
-        links: L,
+        links: Links<'static>,
     }
 
     fn payment(version: u64) -> Payment {
@@ -134,60 +146,46 @@ mod tests {
     #[test]
     fn payment_body_is_what_serde_writes_for_the_resource() {
         let payment = payment(12);
-        let self_link = "https://example.com/v1/payments/\"x\"";
-        let expected = serde_json::to_vec(&Envelope {
-            data: PaymentResource::from(&payment),
-            links: SelfLink { self_link },
-        })
-        .unwrap();
-        let written = payment_body(&payment, self_link, false);
-        assert_eq!(
-            String::from_utf8(written).unwrap(),
-            String::from_utf8(expected).unwrap()
-        );
-        let plain_link = "https://example.com/v1/payments/x";
-        let expected = serde_json::to_vec(&Envelope {
-            data: PaymentResource::from(&payment),
-            links: SelfLink {
-                self_link: plain_link,
-            },
-        })
-        .unwrap();
-        assert_eq!(payment_body(&payment, plain_link, true), expected);
-    }
-
-    #[test]
-    fn hyphenated_ids_read_as_uuid_writes_them() {
-        for uuid in [
-            uuid::Uuid::nil(),
-            uuid::Uuid::max(),
-            uuid::Uuid::now_v7(),
-            uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210),
+        for self_link in [
+            "https://example.com/v1/payments/\"x\"",
+            "https://example.com/v1/payments/x",
         ] {
-            assert_eq!(hyphenated(&uuid).as_slice(), uuid.to_string().as_bytes());
+            let expected = serde_json::to_string(&Envelope {
+                data: Resource::from(&payment),
+                links: Links {
+                    self_link,
+                    next: None,
+                },
+            })
+            .unwrap();
+            let plain = !crate::http::json_text::needs_escape(self_link);
+            let written = payment_body(&payment, self_link, plain);
+            assert_eq!(String::from_utf8(written).unwrap(), expected);
+            let checked = payment_body(&payment, self_link, false);
+            assert_eq!(String::from_utf8(checked).unwrap(), expected);
         }
     }
 
     #[test]
     fn list_body_is_what_serde_writes_for_the_page() {
         let payments = [payment(0), payment(u64::from(u32::MAX))];
-        let links = PageLinks {
-            self_link: "/v1/payments?page%5Bsize%5D=2".into(),
-            next: Some("/v1/payments?page%5Bafter%5D=x".into()),
+        let resources: Vec<Resource> = payments.iter().map(Into::into).collect();
+        let links = Links {
+            self_link: "/v1/payments?page%5Bsize%5D=2",
+            next: Some("/v1/payments?page%5Bafter%5D=x"),
         };
-        let resources: Vec<PaymentResource> = payments.iter().map(Into::into).collect();
-        let expected = serde_json::to_vec(&Envelope {
+        let written = list_body(&payments, links.self_link, links.next, true);
+        let expected = serde_json::to_string(&Envelope {
             data: resources,
-            links: &links,
+            links,
         })
         .unwrap();
-        let written = list_body(&payments, &links).unwrap();
-        assert_eq!(
-            String::from_utf8(written).unwrap(),
-            String::from_utf8(expected).unwrap()
-        );
-        let empty = list_body(&[], &links).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), expected);
+        let empty = list_body(&[], "/v1/payments", None, false);
         let value: serde_json::Value = serde_json::from_slice(&empty).unwrap();
-        assert_eq!(value["data"], json!([]));
+        assert_eq!(
+            value,
+            json!({"data": [], "links": {"self": "/v1/payments"}})
+        );
     }
 }

@@ -1,21 +1,13 @@
-//! Wire DTOs: the JSON shapes of requests and responses, converted to and from domain types here
-//! and nowhere else.
+//! Request documents turned into domain values, here and nowhere else (responses are written by
+//! [`super::body`]).
 
-use axum::body::Body;
-use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use domain::{
-    FieldError, OrganisationId, Payment, PaymentAttributes, PaymentContent, PaymentId,
-    ValidationError, Version, PAYMENT_TYPE,
+    FieldError, OrganisationId, PaymentContent, PaymentId, ValidationError, Version, PAYMENT_TYPE,
 };
-use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::body;
 use super::error::ApiError;
 use super::json::PaymentDocument;
-use super::links::Links;
 
 /// The fields of `data` a request may carry.
 const DATA_FIELDS: [&str; 5] = ["type", "id", "version", "organisation_id", "attributes"];
@@ -144,106 +136,4 @@ fn required<T>(
         return None;
     }
     optional(data, name, errors, parse)
-}
-
-/// A payment as it appears in responses: the shape [`super::body`] writes directly (serialize
-/// this where speed does not matter).
-#[derive(Debug, Serialize)]
-pub struct PaymentResource<'a> {
-    /// Always `payments`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// The id.
-    pub id: String,
-    /// The version.
-    pub version: u64,
-    /// The owner.
-    pub organisation_id: String,
-    /// The attributes, unmodelled fields included.
-    pub attributes: &'a PaymentAttributes,
-}
-
-impl<'a> From<&'a Payment> for PaymentResource<'a> {
-    fn from(payment: &'a Payment) -> Self {
-        Self {
-            kind: PAYMENT_TYPE,
-            id: payment.id().to_string(),
-            version: payment.version().value(),
-            organisation_id: payment.organisation_id().to_string(),
-            attributes: payment.attributes(),
-        }
-    }
-}
-
-/// `links` of a single-payment response.
-#[derive(Debug, Serialize)]
-pub struct SelfLink<'a> {
-    /// The payment's own URL.
-    #[serde(rename = "self")]
-    pub self_link: &'a str,
-}
-
-/// `links` of a list response.
-#[derive(Debug, Serialize)]
-pub struct PageLinks {
-    /// This page.
-    #[serde(rename = "self")]
-    pub self_link: String,
-    /// The next page, present exactly when more payments remain.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-}
-
-/// A response with a JSON body serialized once.
-pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
-    json_bytes_response(status, serde_json::to_vec(body))
-}
-
-/// A response with an already written JSON body, or a 500 if writing it failed.
-pub fn json_bytes_response(status: StatusCode, body: serde_json::Result<Vec<u8>>) -> Response {
-    match body {
-        Ok(bytes) => json_body(status, bytes),
-        Err(error) => {
-            tracing::error!(%error, "response serialization failed");
-            ApiError::internal().into_response()
-        }
-    }
-}
-
-/// A response whose body is `bytes`, which hold JSON.
-fn json_body(status: StatusCode, bytes: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(bytes));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-/// A single-payment response with its `ETag` (and `Location` when `created`).
-pub fn payment_response(status: StatusCode, payment: &Payment, links: &Links) -> Response {
-    let self_link = links.payment(payment.id());
-    let mut response = json_body(
-        status,
-        body::payment_body(payment, &self_link, links.are_plain()),
-    );
-    let headers = response.headers_mut();
-    headers.insert(ETAG, etag(payment.version()));
-    if status == StatusCode::CREATED {
-        if let Ok(location) = HeaderValue::from_str(&self_link) {
-            headers.insert(LOCATION, location);
-        }
-    }
-    response
-}
-
-/// The `ETag` of a payment at `version`: the version, quoted.
-fn etag(version: Version) -> HeaderValue {
-    let mut digits = itoa::Buffer::new();
-    let mut text = Vec::with_capacity(22);
-    text.push(b'"');
-    text.extend_from_slice(digits.format(version.value()).as_bytes());
-    text.push(b'"');
-    // Digits between quotes are always a valid header value.
-    HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
 }

@@ -1,17 +1,15 @@
 //! The one error type of the HTTP layer: every refusal leaves as the same JSON body.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{
     CommandError, CreatePaymentError, DeletePaymentError, FieldError, GetPaymentError,
     ListPaymentsError, RepositoryError, UpdatePaymentError, ValidationError,
 };
-use serde::Serialize;
 
 use super::error_code::ErrorCode;
-
-/// Seconds a client should wait before retrying when storage is unavailable.
-const RETRY_AFTER_SECONDS: &str = "1";
+use super::json_text::write_json_string;
+use super::response;
 
 /// Most refused fields an answer lists in `details`; `details_omitted` counts the rest, so a
 /// body with 50,000 broken fields is not answered with 50,000 entries.
@@ -25,26 +23,57 @@ const MAX_MESSAGE_FIELDS: usize = 3;
 pub const MAX_TEXT_BYTES: usize = 512;
 
 /// The JSON body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorBody {
     /// A stable machine-readable code, e.g. `validation_failed`.
     pub error_code: ErrorCode,
     /// A human-readable explanation.
     pub error_message: String,
-    /// The refused fields, for validation errors: the first [`MAX_DETAILS`].
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The refused fields, for validation errors: the first [`MAX_DETAILS`] (left out of the
+    /// JSON when empty).
     pub details: Vec<ErrorDetail>,
-    /// How many refused fields `details` leaves out.
-    #[serde(skip_serializing_if = "is_zero")]
+    /// How many refused fields `details` leaves out (left out of the JSON when 0).
     pub details_omitted: usize,
 }
 
-fn is_zero(count: &usize) -> bool {
-    *count == 0
+impl ErrorBody {
+    /// The body as JSON text: `{"error_code", "error_message", "details"?, "details_omitted"?}`.
+    pub fn to_json(&self) -> Vec<u8> {
+        let details: usize = self
+            .details
+            .iter()
+            .map(|detail| detail.field.len() + detail.message.len() + 32)
+            .sum();
+        let mut out = Vec::with_capacity(self.error_message.len() + details + 96);
+        out.extend_from_slice(b"{\"error_code\":\"");
+        out.extend_from_slice(self.error_code.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"error_message\":");
+        write_json_string(&mut out, &self.error_message);
+        for (index, detail) in self.details.iter().enumerate() {
+            out.extend_from_slice(if index == 0 {
+                b",\"details\":[{\"field\":"
+            } else {
+                b",{\"field\":"
+            });
+            write_json_string(&mut out, &detail.field);
+            out.extend_from_slice(b",\"message\":");
+            write_json_string(&mut out, &detail.message);
+            out.push(b'}');
+        }
+        if !self.details.is_empty() {
+            out.push(b']');
+        }
+        if self.details_omitted > 0 {
+            out.extend_from_slice(b",\"details_omitted\":");
+            out.extend_from_slice(itoa::Buffer::new().format(self.details_omitted).as_bytes());
+        }
+        out.push(b'}');
+        out
+    }
 }
 
 /// One refused field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorDetail {
     /// Dotted path of the field, e.g. `data.attributes.amount`.
     pub field: String,
@@ -147,7 +176,7 @@ fn bounded(mut text: String) -> String {
 
 impl From<ValidationError> for ApiError {
     /// 400 `validation_failed`, bounded whatever the number of fields: the message names the
-    /// first `MAX_MESSAGE_FIELDS`, `details` lists the first `MAX_DETAILS`.
+    /// first three, `details` lists the first [`MAX_DETAILS`].
     fn from(error: ValidationError) -> Self {
         let fields = error.fields();
         let details = fields
@@ -281,15 +310,7 @@ impl From<ListPaymentsError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let mut response = (status, axum::Json(self.body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECONDS),
-            );
-        }
-        response
+        response::json(self.status(), self.body.to_json())
     }
 }
 
@@ -329,6 +350,24 @@ mod tests {
             "{}",
             body.error_message
         );
+    }
+
+    #[test]
+    fn bodies_are_json_with_details_and_their_count_only_when_there_are_some() {
+        let plain = ApiError::new(ErrorCode::NotFound, "payment \"x\" not found");
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&plain.body().to_json()).unwrap(),
+            serde_json::json!({"error_code": "not_found", "error_message": "payment \"x\" not found"})
+        );
+        let many = ApiError::from(errors(MAX_DETAILS + 2));
+        let value: serde_json::Value = serde_json::from_slice(&many.body().to_json()).unwrap();
+        assert_eq!(value["error_code"], "validation_failed");
+        assert_eq!(value["details"].as_array().unwrap().len(), MAX_DETAILS);
+        assert_eq!(
+            value["details"][1],
+            serde_json::json!({"field": "data.attributes.p[1].birth_date", "message": "bad"})
+        );
+        assert_eq!(value["details_omitted"], 2);
     }
 
     #[test]

@@ -75,12 +75,6 @@ catalogue! {
     RequestTimeout = SERVICE_UNAVAILABLE, "request_timeout", "the request took longer than the server allows (`--request-timeout-ms`); comes with `Retry-After`", "the request took longer than this server allows; retry later";
 }
 
-impl serde::Serialize for ErrorCode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

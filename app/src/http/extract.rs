@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::error_code::ErrorCode;
 use super::json::{parse_payment_document, PaymentDocument};
 use super::middleware::body_limit::{read_limited, BodyError};
-use super::AppState;
+use super::state::AppState;
 
 /// A request body that is one strictly parsed payment request document (see
 /// [`parse_payment_document`]).
@@ -25,7 +25,7 @@ impl FromRequest<AppState> for JsonDocument {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         check_content_type(request.headers())?;
         check_codings(request.headers())?;
-        let bytes = read_limited(request.into_body(), state.max_body_bytes)
+        let bytes = read_limited(request.into_body(), state.limits.max_body_bytes)
             .await
             .map_err(|error| match error {
                 BodyError::TooLarge => ApiError::payload_too_large(),

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use domain::{ListQuery, PaymentId};
 
+use super::json_text::{hyphenated, needs_escape};
+
 /// The path of the command status resources.
 pub const COMMANDS_PATH: &str = "/v1/payment-commands";
 
@@ -15,7 +17,8 @@ pub const PAYMENTS_PATH: &str = "/v1/payments";
 pub struct Links {
     // Shared, not copied: the router state (and so this) is cloned for every request.
     base: Arc<str>,
-    /// Whether the base holds nothing JSON escapes, so that no link does.
+    /// Whether the base holds nothing JSON escapes, so that no link does (the rest of a link is
+    /// a fixed path, hex ids, digits and percent-encoding).
     plain: bool,
 }
 
@@ -24,9 +27,7 @@ impl Links {
     pub fn new(public_base_url: Option<&str>) -> Self {
         let base = public_base_url.unwrap_or_default().trim_end_matches('/');
         Self {
-            plain: !base
-                .bytes()
-                .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\'),
+            plain: !needs_escape(base),
             base: base.into(),
         }
     }
@@ -39,7 +40,7 @@ impl Links {
 
     /// `/v1/payments/{id}`.
     pub fn payment(&self, id: PaymentId) -> String {
-        let id = super::body::hyphenated(id.as_uuid());
+        let id = hyphenated(id.as_uuid());
         let mut link = Vec::with_capacity(self.base.len() + PAYMENTS_PATH.len() + 1 + id.len());
         link.extend_from_slice(self.base.as_bytes());
         link.extend_from_slice(PAYMENTS_PATH.as_bytes());

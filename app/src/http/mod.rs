@@ -1,4 +1,8 @@
 //! The inbound HTTP adapter: routes, handlers, wire DTOs, the error mapping and the middleware.
+//!
+//! This module is the root: it builds the router from the modules below, and none of them
+//! imports it. Below it, modules import each other without cycles; the leaves
+//! ([`json_text`], [`error_code`], [`limits`]) import nothing of their callers.
 
 pub mod async_write;
 pub mod body;
@@ -8,50 +12,23 @@ pub mod error_code;
 pub mod extract;
 pub mod handlers;
 pub mod json;
+pub mod json_text;
+pub mod limits;
 pub mod links;
 pub mod middleware;
 pub mod openapi;
-
-use std::time::Duration;
+pub mod response;
+pub mod state;
 
 use axum::routing::get;
 use axum::Router;
-use domain::PaymentService;
+use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::commands::AsyncWrites;
-use crate::metrics::Metrics;
-use links::Links;
-use middleware::body_limit::MaxBodyBytes;
-use middleware::edge::{Edge, EdgeLimits};
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The use cases.
-    pub service: PaymentService,
-    /// Asynchronous writes (publish, status, wait); `None` in the synchronous write mode.
-    pub writes: Option<AsyncWrites>,
-    /// The URL builder for response links.
-    pub links: Links,
-    /// The metrics registry, shared with the storage decorator.
-    pub metrics: Metrics,
-    /// The largest request body read ([`HttpLimits::max_body_bytes`]).
-    pub max_body_bytes: MaxBodyBytes,
-}
-
-/// The limits the HTTP layer enforces (from `--max-body-bytes`, `--request-timeout-ms` and
-/// `--max-concurrent-requests`).
-#[derive(Debug, Clone, Copy)]
-pub struct HttpLimits {
-    /// Largest request body accepted (413 above).
-    pub max_body_bytes: usize,
-    /// Longest a request may take, queueing included (503 `request_timeout` after).
-    pub request_timeout: Duration,
-    /// Most payment requests served at once; further ones wait for a slot.
-    pub max_concurrent_requests: usize,
-}
+pub use limits::Limits;
+use middleware::edge::Edge;
+pub use state::AppState;
 
 /// The whole HTTP service: [`router`]'s routes behind [`middleware::edge`].
 pub type App = Edge<Router>;
@@ -60,10 +37,12 @@ pub type App = Edge<Router>;
 const DOCS_UI_ROUTES: [&str; 3] = ["/docs", "/docs/", "/docs/{*file}"];
 
 /// The whole HTTP surface: the documented routes (see `documented_routes`), the Swagger UI at
-/// `/docs`, JSON 404/405 answers, all behind [`middleware::edge`].
-pub fn router(state: AppState, limits: HttpLimits) -> App {
+/// `/docs`, JSON 404/405 answers, all behind [`middleware::edge`] with `state.limits`. Publishes
+/// the API document for `GET /openapi.json`.
+pub fn router(state: AppState) -> App {
     let (documented, api) = documented_routes().split_for_parts();
     let metrics = state.metrics.clone();
+    let limits = state.limits;
     let mut router = documented;
     for route in DOCS_UI_ROUTES {
         router = router.route(route, get(handlers::docs_ui));
@@ -78,16 +57,14 @@ pub fn router(state: AppState, limits: HttpLimits) -> App {
         .keys()
         .map(String::as_str)
         .chain(DOCS_UI_ROUTES);
-    Edge::new(
-        router,
-        templates,
-        metrics,
-        EdgeLimits {
-            timeout: limits.request_timeout,
-            max_body_bytes: limits.max_body_bytes,
-            max_concurrent_requests: limits.max_concurrent_requests,
-        },
-    )
+    let edge = Edge::new(router, templates, metrics, limits);
+    openapi::publish(|| openapi::finish(api));
+    edge
+}
+
+/// The complete API document.
+pub fn document() -> OpenApi {
+    openapi::finish(documented_routes().into_openapi())
 }
 
 /// Every route of the API document, registered once for both the router and the document so the
@@ -130,26 +107,24 @@ mod tests {
     use std::time::Duration;
 
     use adapters::InMemoryPaymentRepository;
+    use domain::PaymentService;
 
+    use super::links::Links;
     use super::*;
+    use crate::metrics::Metrics;
 
     fn app() -> App {
-        let metrics = Metrics::new().unwrap();
-        let state = AppState {
+        router(AppState {
             service: PaymentService::new(Arc::new(InMemoryPaymentRepository::new())),
             writes: None,
             links: Links::new(None),
-            metrics,
-            max_body_bytes: MaxBodyBytes(1024),
-        };
-        router(
-            state,
-            HttpLimits {
+            metrics: Metrics::new().unwrap(),
+            limits: Limits {
                 max_body_bytes: 1024,
                 request_timeout: Duration::from_secs(1),
                 max_concurrent_requests: 1,
             },
-        )
+        })
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! The access log: one line per answered request, written straight to the log writer.
 //!
-//! Through a `tracing` event the line cost more CPU than a whole request of the bare-axum ceiling
-//! (dispatch, a visitor call per field, `fmt` machinery): about a third of a `GET`
-//! (docs/benchmarks/README.md). Here it is a few copies into a reused buffer. The line has the
-//! shape `tracing-subscriber` gives events in the same format, target [`TARGET`], and obeys
-//! `RUST_LOG` like every other line: `RUST_LOG=info,app::http::access=off` silences it.
+//! Through a `tracing` event the line cost a large share of a `GET` (dispatch, a visitor call per
+//! field, `fmt` machinery; docs/benchmarks/README.md has the figures). Here it is a few copies
+//! into a reused buffer. The line has the shape `tracing-subscriber` gives events in the same
+//! format, target [`TARGET`], and obeys `RUST_LOG` like every other line:
+//! `RUST_LOG=info,app::http::access=off` silences it.
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::sink::LogSink;
 use super::timestamp;
 use crate::config::LogFormat;
-use crate::http::body::write_json_string;
+use crate::http::json_text::write_json_string;
 
 /// The target of access lines, for `RUST_LOG` directives.
 pub const TARGET: &str = "app::http::access";

@@ -2,10 +2,9 @@
 //!
 //! Threads that log append whole lines under a short lock and go on; the `log-writer` thread
 //! wakes when lines are waiting, lets them gather for up to [`GATHER_FOR`] (or until
-//! [`BATCH_BYTES`] are waiting), and writes them with one call. A line per request handed over
-//! through a channel, then written through an 8 KiB buffer, cost a request thread an allocation
-//! and a channel send, and the writer about as much CPU per line as a request got
-//! (docs/benchmarks/README.md).
+//! [`BATCH_BYTES`] are waiting), and writes them with one call. A channel with a message per
+//! line (as in `tracing-appender`'s non-blocking writer) costs an allocation and a send per line
+//! and wakes the writer far more often; docs/benchmarks/README.md has the measurement.
 //!
 //! Nothing is dropped: when [`MAX_WAITING_BYTES`] are waiting, threads that log wait for the
 //! writer, so a logger that falls behind slows the requests down instead. Lines are written whole

@@ -106,8 +106,12 @@ async fn subscribe(log: &Arc<dyn CommandLog>) -> Arc<dyn LogSubscription> {
 /// Applies one partition's records in order.
 ///
 /// A record of a partition this worker no longer holds (a rebalance gave it away) is skipped
-/// and not committed; the lane then waits for the partition's records to come again from the
-/// committed position, so nothing read ahead before the rebalance is applied out of order.
+/// and not committed; the lane then skips every later record until the partition's records come
+/// again from a position at or before the first one skipped (the committed position), so
+/// nothing read ahead before the rebalance is applied out of order. Records delivered twice
+/// (read ahead, then again from the committed position; or a log that lost its positions, as a
+/// restarted in-memory test broker does) are applied again: applying a command is idempotent
+/// and its first outcome stays.
 async fn lane(
     partition: u32,
     mut records: mpsc::Receiver<LogRecord>,
@@ -115,25 +119,14 @@ async fn lane(
     commands: CommandService,
     metrics: CommandMetrics,
 ) {
-    let mut last_done: Option<u64> = None;
     let mut resume_at: Option<u64> = None;
     while let Some(record) = records.recv().await {
         let offset = record.position.offset;
-        if last_done.is_some_and(|done| offset <= done) {
-            // Delivered again after it was applied. The last one applied is committed again: a
-            // log whose commit was lost (NATS restarted before storing the acknowledgement)
-            // delivers nothing more of the partition until then. Earlier ones (read again after
-            // a rebalance) are committed already.
-            if last_done == Some(offset) {
-                commit(&*subscription, &record).await;
-            }
-            continue;
-        }
-        if resume_at.is_some_and(|resume| offset != resume) {
+        if resume_at.is_some_and(|resume| offset > resume) {
             continue; // read ahead before a rebalance; comes again from the committed position
         }
         if !subscription.holds(partition) {
-            resume_at.get_or_insert(offset);
+            resume_at = Some(resume_at.map_or(offset, |resume| resume.min(offset)));
             continue;
         }
         resume_at = None;
@@ -145,7 +138,6 @@ async fn lane(
             metrics.finished(&finished);
         }
         commit(&*subscription, &record).await;
-        last_done = Some(offset);
     }
 }
 

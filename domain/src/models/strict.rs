@@ -83,6 +83,7 @@ impl fmt::Display for Breach<'_> {
 }
 
 /// Why a key cannot be stored, if it cannot: document stores give `$` and `.` special meaning.
+#[inline]
 pub fn key_problem(key: &str) -> Option<&'static str> {
     if key.starts_with('$') {
         return Some("field names must not start with '$'");
@@ -97,6 +98,7 @@ pub fn key_problem(key: &str) -> Option<&'static str> {
 }
 
 /// The key rule: no key starts with `$` or holds `.` or NUL.
+#[inline]
 pub fn check_key(key: &str) -> Result<(), Breach<'_>> {
     match key_problem(key) {
         Some(problem) => Err(Breach::Key { key, problem }),
@@ -106,6 +108,7 @@ pub fn check_key(key: &str) -> Result<(), Breach<'_>> {
 
 /// The nesting rule: an object or array may open at `level` (the outermost value is level 1)
 /// only if that is at most `max_level`.
+#[inline]
 pub fn check_nesting(level: usize, max_level: usize) -> Result<(), Breach<'static>> {
     if level > max_level {
         return Err(Breach::TooDeep { max_level });
@@ -119,6 +122,7 @@ const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
 /// Whether `number` lies within the signed 64-bit integer range, whether written as an integer
 /// or with a fraction or exponent: JSON does not tell `1e20` from `100000000000000000000`, and
 /// the API document bounds numbers by value.
+#[inline]
 pub fn number_in_range(number: &Number) -> bool {
     if number.is_i64() {
         return true;
@@ -132,6 +136,7 @@ pub fn number_in_range(number: &Number) -> bool {
 }
 
 /// The number rule for an unsigned integer as a deserializer reports it.
+#[inline]
 pub fn check_u64(value: u64) -> Result<(), Breach<'static>> {
     match i64::try_from(value) {
         Ok(_) => Ok(()),
@@ -141,6 +146,7 @@ pub fn check_u64(value: u64) -> Result<(), Breach<'static>> {
 
 /// The number rule for a float as a deserializer reports it: the number, if it is finite and in
 /// range.
+#[inline]
 pub fn check_f64(value: f64) -> Result<Number, Breach<'static>> {
     let number = Number::from_f64(value).ok_or(Breach::NotFinite)?;
     if number_in_range(&number) {
@@ -170,6 +176,7 @@ impl<'de> DistinctKeys<'de> {
     /// Records `key`; a breach if the object already had it.
     // A `Cow`, not a `&str`: cloning it keeps a key borrowed from the input uncopied.
     #[allow(clippy::ptr_arg)]
+    #[inline]
     pub fn insert<'k>(&mut self, key: &'k Cow<'de, str>) -> Result<(), Breach<'k>> {
         let repeated = match &mut self.many {
             Some(set) => !set.insert(key.clone()),

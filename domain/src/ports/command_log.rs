@@ -14,13 +14,13 @@ pub enum LogError {
     /// (it may also have been stored: an append that timed out has an unknown outcome).
     #[error("command log unavailable: {0}")]
     Unavailable(String),
-    /// The log refused the record for good (misconfigured topic, ...).
+    /// The record is larger than the log accepts (Kafka: `message.max.bytes`; NATS: the
+    /// server's `max_payload`, 1 MiB by default); nothing was stored, and a retry cannot succeed.
+    #[error("command too large for the log: {0}")]
+    TooLarge(String),
+    /// The log refused the record for good (misconfigured topic, authorisation, ...).
     #[error("command log failure: {0}")]
     Internal(String),
-    /// The record is larger than the log accepts (Kafka: `message.max.bytes`; NATS: the
-    /// server's `max_payload`, 1 MiB by default); nothing was stored.
-    #[error("command log refused a record this large: {0}")]
-    TooLarge(String),
 }
 
 /// Where one record sits in the log.

@@ -6,12 +6,13 @@ use axum::response::Response;
 use domain::{CommandBody, NewPayment, PaymentId};
 
 use crate::http::async_write;
-use crate::http::dto::{parse_payment_request, payment_response};
+use crate::http::dto::parse_payment_request;
 use crate::http::error::ApiError;
 use crate::http::extract::JsonDocument;
 use crate::http::openapi::params::PreferParam;
 use crate::http::openapi::{examples, responses, schemas::PaymentRequestBody, PAYMENTS_TAG};
-use crate::http::AppState;
+use crate::http::response;
+use crate::http::state::AppState;
 
 /// Creates a payment (201), or returns the identical one already stored under the same id (200).
 #[utoipa::path(
@@ -55,5 +56,5 @@ pub async fn create_payment(
     } else {
         StatusCode::OK
     };
-    Ok(payment_response(status, &created.payment, &state.links))
+    Ok(response::payment(status, &created.payment, &state.links))
 }

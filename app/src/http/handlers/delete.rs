@@ -10,7 +10,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs, PaymentPath};
 use crate::http::openapi::params::{DeleteParams, PaymentIdParam, PreferParam};
 use crate::http::openapi::{responses, PAYMENTS_TAG};
-use crate::http::AppState;
+use crate::http::state::AppState;
 
 /// Deletes a payment; with `?version=N`, only if N is the stored version.
 #[utoipa::path(

@@ -4,11 +4,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::http::dto::payment_response;
 use crate::http::error::ApiError;
 use crate::http::extract::PaymentPath;
 use crate::http::openapi::{params::PaymentIdParam, responses, PAYMENTS_TAG};
-use crate::http::AppState;
+use crate::http::response;
+use crate::http::state::AppState;
 
 /// Fetches one payment, with its version as `ETag`.
 #[utoipa::path(
@@ -24,5 +24,5 @@ pub async fn get_payment(
     PaymentPath(id): PaymentPath,
 ) -> Result<Response, ApiError> {
     let payment = state.service.get(id).await?;
-    Ok(payment_response(StatusCode::OK, &payment, &state.links))
+    Ok(response::payment(StatusCode::OK, &payment, &state.links))
 }

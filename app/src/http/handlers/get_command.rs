@@ -9,7 +9,7 @@ use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::openapi::params::CommandIdParam;
 use crate::http::openapi::{responses, PAYMENTS_TAG};
-use crate::http::AppState;
+use crate::http::state::AppState;
 
 /// The status of an asynchronous write: `accepted`, then `applied` or `rejected` with the answer
 /// the synchronous API would have given.

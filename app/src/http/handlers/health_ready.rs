@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::openapi::{responses, OPERATIONS_TAG};
-use crate::http::AppState;
+use crate::http::state::AppState;
 
 /// The readiness answer.
 #[derive(Debug, Serialize)]

@@ -1,16 +1,14 @@
 //! `GET /v1/payments`.
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use domain::{ListQuery, OrganisationId, PageSize, PaymentId};
 
-use crate::http::body::list_body;
-use crate::http::dto::{json_bytes_response, PageLinks};
 use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs};
 use crate::http::openapi::{params::ListParams, responses, PAYMENTS_TAG};
-use crate::http::AppState;
+use crate::http::response;
+use crate::http::state::AppState;
 
 /// Lists payments in ascending id order, one page at a time.
 #[utoipa::path(
@@ -27,19 +25,11 @@ pub async fn list_payments(
 ) -> Result<Response, ApiError> {
     let query = parse_list_query(query.as_deref())?;
     let page = state.service.list(&query).await?;
-    let next = page.next_cursor().map(|after| {
-        state.links.page(&ListQuery {
-            after: Some(after),
-            ..query
-        })
-    });
-    let links = PageLinks {
-        self_link: state.links.page(&query),
-        next,
-    };
-    Ok(json_bytes_response(
-        StatusCode::OK,
-        list_body(&page.items, &links),
+    Ok(response::page(
+        &page.items,
+        &query,
+        page.next_cursor(),
+        &state.links,
     ))
 }
 

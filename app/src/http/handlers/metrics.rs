@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::error::ApiError;
 use crate::http::openapi::{responses, OPERATIONS_TAG};
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::metrics::Metrics;
 
 /// Every metric in the Prometheus text exposition format.

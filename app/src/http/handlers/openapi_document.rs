@@ -4,7 +4,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::error::ApiError;
-use crate::http::openapi::{responses, DOCUMENT_JSON, OPERATIONS_TAG};
+use crate::http::openapi::{published, responses, OPERATIONS_TAG};
 
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(
@@ -15,11 +15,13 @@ use crate::http::openapi::{responses, DOCUMENT_JSON, OPERATIONS_TAG};
     responses(responses::Document)
 )]
 pub async fn openapi_document() -> Response {
-    match &*DOCUMENT_JSON {
-        Ok(json) => ([(CONTENT_TYPE, "application/json")], json.clone()).into_response(),
-        Err(error) => {
+    match published() {
+        Some(Ok(json)) => ([(CONTENT_TYPE, "application/json")], json.clone()).into_response(),
+        Some(Err(error)) => {
             tracing::error!(%error, "serializing the API document failed");
             ApiError::internal().into_response()
         }
+        // The router publishes the document before it serves anything.
+        None => ApiError::internal().into_response(),
     }
 }

@@ -6,14 +6,15 @@ use axum::response::Response;
 use domain::{CommandBody, FieldError, PaymentUpdate, ValidationError, VersionCheck};
 
 use crate::http::async_write;
-use crate::http::dto::{parse_payment_request, payment_response};
+use crate::http::dto::parse_payment_request;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::extract::{IfMatch, JsonDocument, PaymentPath};
 use crate::http::openapi::params::{IfMatchParam, PaymentIdParam, PreferParam};
 use crate::http::openapi::schemas::UpdatePaymentRequestBody;
 use crate::http::openapi::{examples, responses, PAYMENTS_TAG};
-use crate::http::AppState;
+use crate::http::response;
+use crate::http::state::AppState;
 
 /// Replaces a payment's owner and attributes at the version the client last saw.
 #[utoipa::path(
@@ -67,5 +68,5 @@ pub async fn update_payment(
             check,
         })
         .await?;
-    Ok(payment_response(StatusCode::OK, &payment, &state.links))
+    Ok(response::payment(StatusCode::OK, &payment, &state.links))
 }

@@ -23,10 +23,6 @@ const DRAIN_MAX_BYTES: usize = 64 << 20;
 /// Longest time spent draining a refused body.
 const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
 
-/// The largest request body accepted, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MaxBodyBytes(pub usize);
-
 /// Why a body could not be read.
 #[derive(Debug)]
 pub enum BodyError {
@@ -36,15 +32,15 @@ pub enum BodyError {
     Unreadable(String),
 }
 
-/// Whether `request` declares a `Content-Length` over `limit`: refused at once with
+/// Whether `request` declares a `Content-Length` over `limit` bytes: refused at once with
 /// [`refuse_oversized`]. Otherwise the body extractor counts what arrives against the same limit.
-pub fn declared_over(request: &Request, limit: MaxBodyBytes) -> bool {
+pub fn declared_over(request: &Request, limit: usize) -> bool {
     request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.trim().parse::<u64>().ok())
-        .is_some_and(|length| length > u64::try_from(limit.0).unwrap_or(u64::MAX))
+        .is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX))
 }
 
 /// 413 `payload_too_large` for `request`, whose body is drained in the background.
@@ -54,12 +50,12 @@ pub fn refuse_oversized(request: Request) -> Response {
 }
 
 /// Reads the whole body if it is at most `limit` bytes; drains the rest when it is longer.
-pub async fn read_limited(mut body: Body, limit: MaxBodyBytes) -> Result<Bytes, BodyError> {
+pub async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
     let expected = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
-    let mut collected = Vec::with_capacity(expected.min(limit.0));
+    let mut collected = Vec::with_capacity(expected.min(limit));
     while let Some(chunk) = next_chunk(&mut body).await {
         let chunk = chunk.map_err(|error| BodyError::Unreadable(error.to_string()))?;
-        if collected.len() + chunk.len() > limit.0 {
+        if collected.len() + chunk.len() > limit {
             drain_in_background(body);
             return Err(BodyError::TooLarge);
         }

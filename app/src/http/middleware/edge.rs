@@ -31,7 +31,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::Request;
 use axum::response::Response;
@@ -39,11 +39,12 @@ use futures_util::FutureExt as _;
 use tokio::sync::Semaphore;
 use tower::Service;
 
-use super::body_limit::{declared_over, refuse_oversized, MaxBodyBytes};
+use super::body_limit::{declared_over, refuse_oversized};
 use super::context::{self, RequestContext};
 use super::panic::panic_response;
 use super::request_id::{self, REQUEST_ID_HEADER};
 use super::timeout::timed_out;
+use crate::http::limits::Limits;
 use crate::metrics::{Metrics, RouteRecorder};
 use crate::telemetry::access;
 
@@ -56,20 +57,8 @@ struct Settings {
     routes: matchit::Router<(Arc<str>, usize)>,
     recorder: RouteRecorder,
     metrics: Metrics,
-    timeout: Duration,
-    max_body_bytes: MaxBodyBytes,
+    limits: Limits,
     api_slots: Semaphore,
-}
-
-/// The limits the edge enforces.
-#[derive(Debug, Clone, Copy)]
-pub struct EdgeLimits {
-    /// Longest a request may take.
-    pub timeout: Duration,
-    /// Largest request body.
-    pub max_body_bytes: usize,
-    /// Most payment API requests served at once.
-    pub max_concurrent_requests: usize,
 }
 
 /// See the [module documentation](self).
@@ -86,7 +75,7 @@ impl<S> Edge<S> {
         inner: S,
         templates: impl IntoIterator<Item = &'t str>,
         metrics: Metrics,
-        limits: EdgeLimits,
+        limits: Limits,
     ) -> Self {
         let templates: Vec<&str> = templates.into_iter().collect();
         let mut routes = matchit::Router::new();
@@ -100,11 +89,10 @@ impl<S> Edge<S> {
                 routes,
                 recorder: metrics.route_recorder(templates),
                 metrics,
-                timeout: limits.timeout,
-                max_body_bytes: MaxBodyBytes(limits.max_body_bytes),
                 api_slots: Semaphore::new(
                     limits.max_concurrent_requests.min(Semaphore::MAX_PERMITS),
                 ),
+                limits,
             }),
         }
     }
@@ -164,11 +152,10 @@ where
     let in_flight = settings.metrics.start_request();
 
     let mut response = context::scope(request_context.clone(), async {
-        match tokio::time::timeout(settings.timeout, handle(&settings, inner, request, is_api))
-            .await
-        {
+        let limit = settings.limits.request_timeout;
+        match tokio::time::timeout(limit, handle(&settings, inner, request, is_api)).await {
             Ok(response) => response,
-            Err(_) => timed_out(settings.timeout),
+            Err(_) => timed_out(limit),
         }
     })
     .await;
@@ -200,7 +187,7 @@ where
     S: Service<Request, Response = Response, Error = Infallible> + Send,
     S::Future: Send,
 {
-    if declared_over(&request, settings.max_body_bytes) {
+    if declared_over(&request, settings.limits.max_body_bytes) {
         return refuse_oversized(request);
     }
     // Never closed, so acquiring fails never; a failure would only skip the limit.

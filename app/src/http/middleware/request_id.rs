@@ -5,6 +5,8 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use uuid::Uuid;
 
+use crate::http::json_text::hyphenated;
+
 /// The request id header.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -30,7 +32,7 @@ fn is_usable(value: &HeaderValue) -> bool {
 }
 
 fn generate() -> HeaderValue {
-    let text = crate::http::body::hyphenated(&Uuid::new_v4());
+    let text = hyphenated(&Uuid::new_v4());
     // A hyphenated UUID is always a valid header value; the fallback is unreachable.
     HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document. Its paths come from the same `routes!` registrations as the router
 //! (see `documented_routes` in the parent module), so the two cannot drift; this module adds the
-//! metadata, the schemas, and the parts every operation shares.
+//! metadata, the schemas, and the parts every operation shares, and keeps the document the
+//! router [`publish`]es for `GET /openapi.json`.
 
 pub mod attributes;
 pub mod examples;
@@ -8,7 +9,7 @@ pub mod params;
 pub mod responses;
 pub mod schemas;
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use utoipa::openapi::path::{Operation, Paths};
@@ -17,8 +18,6 @@ use utoipa::openapi::{
     ComponentsBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, RefOr,
 };
 use utoipa_axum::router::UtoipaMethodRouter;
-
-use crate::http::AppState;
 
 /// The tag of the payments API.
 pub const PAYMENTS_TAG: &str = "payments";
@@ -46,8 +45,13 @@ pub fn base() -> OpenApi {
                 .build(),
         ))
         .build();
+    let attribute_schemas = [
+        ("PaymentAttributes", attributes::payment_attributes()),
+        ("AttributeValue", attributes::attribute_value()),
+    ];
     let components = schemas::all()
         .into_iter()
+        .chain(attribute_schemas)
         .fold(ComponentsBuilder::new(), |components, (name, schema)| {
             components.schema(name, schema)
         })
@@ -74,10 +78,10 @@ pub fn base() -> OpenApi {
 
 /// `routes` moved to `path`: the seed's singular aliases, documented as operations of their own
 /// (operation ids suffixed `_singular`, since ids must be unique).
-pub fn alias(
+pub fn alias<S>(
     path: &str,
-    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
-) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, method_router): UtoipaMethodRouter<S>,
+) -> UtoipaMethodRouter<S> {
     let mut aliased = Paths::new();
     for (canonical, mut item) in paths.paths {
         for operation in operations(&mut item) {
@@ -130,15 +134,24 @@ pub fn finish(mut document: OpenApi) -> OpenApi {
     document
 }
 
-/// The complete document.
-pub fn document() -> OpenApi {
-    finish(super::documented_routes().into_openapi())
+/// The document as served, serialized once: set by the first router built (every router
+/// documents the same routes), read by `GET /openapi.json`, which cannot build it itself: the
+/// document lists that handler's own route.
+static PUBLISHED: OnceLock<Result<Bytes, String>> = OnceLock::new();
+
+/// Publishes the document `document` builds (the router's routes, [`finish`]ed) for
+/// [`published`], unless a router has already.
+pub fn publish(document: impl FnOnce() -> OpenApi) {
+    PUBLISHED.get_or_init(|| {
+        document()
+            .to_json()
+            .map(Bytes::from)
+            .map_err(|error| error.to_string())
+    });
 }
 
-/// The document as served: serialized once.
-pub static DOCUMENT_JSON: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
-    document()
-        .to_json()
-        .map(Bytes::from)
-        .map_err(|error| error.to_string())
-});
+/// The published document's JSON, or why it could not be serialized; `None` before any router
+/// was built.
+pub fn published() -> Option<&'static Result<Bytes, String>> {
+    PUBLISHED.get()
+}

@@ -12,7 +12,6 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::RefOr;
 use utoipa::{Number, PartialSchema, ToSchema};
 
-use super::attributes;
 use crate::http::error::MAX_DETAILS;
 use crate::http::error_code::ErrorCode;
 
@@ -293,14 +292,13 @@ fn command_response() -> RefOr<Schema> {
 }
 
 /// Every component schema, by name.
+/// Every component schema by name, except the attributes' own (`super::attributes`).
 pub fn all() -> Vec<(&'static str, RefOr<Schema>)> {
     vec![
         ("PaymentRequest", PaymentRequestBody::schema()),
         ("PaymentRequestData", request_data(false)),
         ("UpdatePaymentRequest", UpdatePaymentRequestBody::schema()),
         ("UpdatePaymentRequestData", request_data(true)),
-        ("PaymentAttributes", attributes::payment_attributes()),
-        ("AttributeValue", attributes::attribute_value()),
         ("PaymentResource", payment_resource()),
         ("PaymentResponse", single_response()),
         ("PaymentListResponse", list_response()),
