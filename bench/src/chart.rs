@@ -117,7 +117,8 @@ fn async_panels(svg: &mut String, top: f64, results: &AsyncResults) {
         values: rates,
     }];
     let title = format!(
-        "Asynchronous writes on MongoDB and {}: throughput (per second, higher is better)",
+        "Asynchronous writes on MongoDB{} {}: throughput (per second, higher is better)",
+        if names.len() > 1 { "," } else { " and" },
         names.join(" and ")
     );
     panel(svg, top, &title, &groups, &rates, false);
