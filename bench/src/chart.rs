@@ -84,30 +84,44 @@ pub fn render(results: &Results) -> String {
     svg
 }
 
-/// The asynchronous-write group: rates, then latencies, of its sides.
+/// The asynchronous-write group: rates, then latencies, of its sides (each broker's async POST,
+/// then its drain and acceptance to outcome).
 fn async_panels(svg: &mut String, top: f64, results: &AsyncResults) {
     let c = results.connections;
-    let groups = [
-        format!("sync POST c{c}"),
-        format!("async POST c{c}"),
-        format!("ceiling C c{c}"),
-        "worker drain / accepted to applied".to_owned(),
-    ];
-    let sides = [&results.sync_post, &results.async_post, &results.ceiling_c];
+    let brokers: Vec<_> = results
+        .brokers()
+        .into_iter()
+        .filter_map(|broker| Some((broker.label(), results.broker(broker)?)))
+        .collect();
+    let mut groups = vec![format!("sync POST c{c}")];
+    let mut sides = vec![results.sync_post];
+    for (label, sides_of) in &brokers {
+        groups.push(format!("async POST {label} c{c}"));
+        sides.push(sides_of.async_post);
+    }
+    groups.push(format!("ceiling C c{c}"));
+    sides.push(results.ceiling_c);
     let mut rates: Vec<f64> = sides.iter().map(|side| side.per_second()).collect();
-    rates.push(results.drain.steady_per_second());
+    let mut p50: Vec<f64> = sides.iter().map(|side| side.p50_us as f64).collect();
+    let mut p99: Vec<f64> = sides.iter().map(|side| side.p99_us as f64).collect();
+    for (label, sides_of) in &brokers {
+        groups.push(format!("{label} drain / to applied"));
+        rates.push(sides_of.drain.steady_per_second());
+        p50.push(sides_of.latency.p50_us as f64);
+        p99.push(sides_of.latency.p99_us as f64);
+    }
+    let names: Vec<&str> = brokers.iter().map(|(label, _)| *label).collect();
     let rates = [Series {
         name: "requests (or commands applied) per second".into(),
         colour: SERVER,
         values: rates,
     }];
-    let title =
-        "Asynchronous writes on MongoDB and Kafka: throughput (per second, higher is better)";
-    panel(svg, top, title, &groups, &rates, false);
-    let mut p50: Vec<f64> = sides.iter().map(|side| side.p50_us as f64).collect();
-    let mut p99: Vec<f64> = sides.iter().map(|side| side.p99_us as f64).collect();
-    p50.push(results.latency.p50_us as f64);
-    p99.push(results.latency.p99_us as f64);
+    let title = format!(
+        "Asynchronous writes on MongoDB{} {}: throughput (per second, higher is better)",
+        if names.len() > 1 { "," } else { " and" },
+        names.join(" and ")
+    );
+    panel(svg, top, &title, &groups, &rates, false);
     let latency = [
         Series {
             name: "p50".into(),

@@ -48,6 +48,12 @@ pub fn detect(settings: &Settings, args: &Args, root: &Path) -> Conditions {
             Some("not measured: no --kafka-brokers / KAFKA_BOOTSTRAP_SERVERS was given".into())
         }
     };
+    let nats_note = match (&kafka_note, &args.nats_url, &args.nats_note) {
+        (_, None, Some(note)) => Some(note.clone()),
+        (Some(_), _, _) => Some("not measured: the asynchronous-write group was not".into()),
+        (None, Some(_), _) => None,
+        (None, None, None) => Some("not measured: no --nats-url / NATS_URL was given".into()),
+    };
     Conditions {
         date: command_output(root, "date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         commit,
@@ -63,6 +69,7 @@ pub fn detect(settings: &Settings, args: &Args, root: &Path) -> Conditions {
         command,
         mongo_note,
         kafka_note,
+        nats_note,
         load_average: vec![load_average()],
     }
 }

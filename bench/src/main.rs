@@ -1,7 +1,7 @@
 //! `bench`: measures the payment server against its ceilings and writes the report.
 //!
 //! Run through `scripts/bench.sh`, which builds everything with `--release`, installs `wrk` if
-//! missing and provides a MongoDB-compatible server and a Kafka broker. See
+//! missing and provides a MongoDB-compatible server, a Kafka broker and a NATS server. See
 //! `docs/benchmarks/README.md`.
 
 mod asynchronous;
@@ -107,19 +107,35 @@ struct Args {
     /// (for the report).
     #[arg(long)]
     kafka_note: Option<String>,
+    /// NATS server URL for the asynchronous-write group's NATS side (measured beside Kafka,
+    /// within the group); without it NATS is not measured.
+    #[arg(long, env = "NATS_URL")]
+    nats_url: Option<String>,
+    /// Why NATS is not measured, when there is no `--nats-url` (for the report).
+    #[arg(long)]
+    nats_note: Option<String>,
     /// Organisations the asynchronous-write group's POSTs are spread over (the log keys).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     async_organisations: u32,
-    /// Partitions of the asynchronous-write group's command topics (the server's default).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
-    kafka_partitions: u32,
+    /// Partitions of the asynchronous-write group's Kafka topics and NATS streams (the server's
+    /// default for both).
+    #[arg(
+        long,
+        alias = "kafka-partitions",
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u32).range(1..=1024)
+    )]
+    async_partitions: u32,
     /// The database server's process, when it runs on this machine: the asynchronous-write
     /// group reports its CPU time per request.
     #[arg(long)]
     database_pid: Option<u32>,
-    /// The broker's process, when it runs on this machine (as `--database-pid`).
+    /// The Kafka broker's process, when it runs on this machine (as `--database-pid`).
     #[arg(long)]
     broker_pid: Option<u32>,
+    /// The NATS server's process, when it runs on this machine (as `--database-pid`).
+    #[arg(long)]
+    nats_pid: Option<u32>,
     /// Measure the asynchronous-write group only (give `--out`, or docs/benchmarks is
     /// rewritten without the other groups).
     #[arg(long)]
@@ -235,13 +251,17 @@ async fn run(args: Args) -> Result<(), BenchError> {
     if let (Some(uri), Some(brokers)) = (&args.mongo_uri, &args.kafka_brokers) {
         let setup = asynchronous::AsyncSetup {
             mongo_uri: uri,
-            brokers,
-            organisations: args.async_organisations as usize,
-            partitions: args.kafka_partitions,
-            backends: asynchronous::backends::Backends {
-                database: args.database_pid,
-                broker: args.broker_pid,
+            kafka: asynchronous::BrokerAt {
+                address: brokers,
+                pid: args.broker_pid,
             },
+            nats: args.nats_url.as_deref().map(|url| asynchronous::BrokerAt {
+                address: url,
+                pid: args.nats_pid,
+            }),
+            organisations: args.async_organisations as usize,
+            partitions: args.async_partitions,
+            database_pid: args.database_pid,
         };
         // A failing broker must not cost the other figures: report why instead.
         match asynchronous::measure(&settings, &client, &setup).await {
@@ -249,6 +269,9 @@ async fn run(args: Args) -> Result<(), BenchError> {
             Err(error) => {
                 eprintln!("bench: the asynchronous-write group failed: {error}");
                 conditions.kafka_note = Some(format!("failed: {error}"));
+                if args.nats_url.is_some() {
+                    conditions.nats_note = Some(format!("failed: {error}"));
+                }
             }
         }
     }

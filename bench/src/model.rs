@@ -194,6 +194,10 @@ pub struct Conditions {
     /// Whether the asynchronous-write group was measured, and if not why.
     #[serde(default)]
     pub kafka_note: Option<String>,
+    /// Whether the group's NATS side was measured, and if not why (absent from runs before
+    /// it existed, whose NATS was not).
+    #[serde(default)]
+    pub nats_note: Option<String>,
     /// The machine's load average (1, 5, 15 minutes) when the run started and when it ended:
     /// other work on a shared machine takes CPU from every measurement.
     #[serde(default)]
@@ -218,5 +222,6 @@ mod tests {
         assert!(results.asynchronous.is_none());
         assert!(results.conditions.load_average.is_empty());
         assert_eq!(results.conditions.kafka_note, None);
+        assert_eq!(results.conditions.nats_note, None);
     }
 }

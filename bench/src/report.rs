@@ -82,6 +82,16 @@ pub fn render(results: &Results) -> String {
             c.kafka_note.clone().unwrap_or_else(|| "measured".into()),
         ),
         (
+            "asynchronous writes on NATS",
+            c.nats_note.clone().unwrap_or_else(|| {
+                let measured = results
+                    .asynchronous
+                    .as_ref()
+                    .is_some_and(|a| a.nats.is_some());
+                if measured { "measured" } else { "not measured" }.into()
+            }),
+        ),
+        (
             "load average (1, 5, 15 min)",
             match c.load_average.as_slice() {
                 [] => "not recorded".into(),

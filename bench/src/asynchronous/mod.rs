@@ -1,16 +1,19 @@
-//! The asynchronous-write group, on MongoDB storage and a Kafka broker:
+//! The asynchronous-write group, on MongoDB storage and a Kafka broker, and on NATS JetStream
+//! beside it when a NATS server is given:
 //!
 //! - `POST /v1/payments` of the same build with `--write-mode sync` and with `--write-mode
-//!   async --role api`, at the group's connections, spread round-robin over the same
-//!   organisations: how much faster a peak is taken than written;
-//! - ceiling C, a raw producer sending the same command bytes with the same keys and settings;
+//!   async --role api` (on each broker), at the group's connections, spread round-robin over the
+//!   same organisations: how much faster a peak is taken than written;
+//! - ceiling C, a raw Kafka producer sending the same command bytes with the same keys and
+//!   settings;
 //! - the drain: a `--role worker` process started on the backlog the async POSTs left, timed
-//!   until it finished every command or for a window;
-//! - acceptance to outcome under a steady load the worker keeps up with (`--role all`).
+//!   until it finished every command or for a window (on each broker);
+//! - acceptance to outcome under a steady load the worker keeps up with (`--role all`, on each
+//!   broker).
 //!
-//! Each round measures the three POST sides in turn, reversing the order every round; the round
-//! with the median throughput of each side is reported (the drain: its median rate). Every
-//! async round has a topic and a consumer group of its own.
+//! Each round measures the POST sides in turn, reversing the order every round; the round with
+//! the median throughput of each side is reported (the drain: its median rate). Every async
+//! round has a topic and a consumer group (on NATS: a stream and subjects) of its own.
 
 pub mod backends;
 pub mod latency;
@@ -22,23 +25,79 @@ mod run;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::load::RawResult;
 use crate::{BenchError, Settings};
-use backends::Backends;
-use model::{AsyncResults, RoundRates, SideBackends};
+use backends::{BackendCpu, Backends};
+use model::{
+    AsyncResults, Broker, BrokerBackends, BrokerRates, BrokerResults, DrainResult, RoundRates,
+    SideBackends,
+};
 use run::Run;
 
-/// Where the group's servers find their database and broker, and how the load is spread.
+/// Where the group's servers find their database and brokers, and how the load is spread.
 pub struct AsyncSetup<'a> {
     /// The MongoDB connection string.
     pub mongo_uri: &'a str,
-    /// The Kafka bootstrap servers.
-    pub brokers: &'a str,
+    /// The Kafka bootstrap servers, and the broker's process when it runs on this machine.
+    pub kafka: BrokerAt<'a>,
+    /// The NATS server URL and process, when NATS is measured too.
+    pub nats: Option<BrokerAt<'a>>,
     /// Organisations the POSTs are spread over.
     pub organisations: usize,
-    /// Partitions of the command topics.
+    /// Partitions of the command topics (and of the NATS streams).
     pub partitions: u32,
-    /// The database server's and the broker's processes, when they run on this machine.
-    pub backends: Backends,
+    /// The database server's process, when it runs on this machine.
+    pub database_pid: Option<u32>,
+}
+
+/// Where one broker is.
+#[derive(Debug, Clone, Copy)]
+pub struct BrokerAt<'a> {
+    /// Kafka bootstrap servers, or the NATS server URL.
+    pub address: &'a str,
+    /// The broker's process, when it runs on this machine: its CPU time is reported.
+    pub pid: Option<u32>,
+}
+
+impl AsyncSetup<'_> {
+    /// The brokers to measure, Kafka first.
+    fn brokers(&self) -> Vec<Broker> {
+        let mut brokers = vec![Broker::Kafka];
+        brokers.extend(self.nats.map(|_| Broker::Nats));
+        brokers
+    }
+
+    /// Where `broker` is (Kafka's address for a NATS that is not measured: never asked).
+    fn at(&self, broker: Broker) -> BrokerAt<'_> {
+        match (broker, self.nats) {
+            (Broker::Nats, Some(nats)) => nats,
+            _ => self.kafka,
+        }
+    }
+
+    /// The database server and `broker`, whose CPU time a side on `broker` reports.
+    fn backends(&self, broker: Broker) -> Backends {
+        Backends {
+            database: self.database_pid,
+            broker: self.at(broker).pid,
+        }
+    }
+}
+
+/// What the rounds measured on one broker.
+#[derive(Default)]
+struct BrokerRounds {
+    posts: Vec<(RawResult, BackendCpu)>,
+    drains: Vec<(DrainResult, BackendCpu)>,
+}
+
+impl BrokerRounds {
+    fn last(&self) -> BrokerRates {
+        BrokerRates {
+            async_post: last_rate(&self.posts, |(post, _)| post.per_second()),
+            drain: last_rate(&self.drains, |(drain, _)| drain.steady_per_second()),
+        }
+    }
 }
 
 /// Measures the group at the most connections of the run.
@@ -57,25 +116,27 @@ pub async fn measure(
         connections,
         tag: run_tag(),
     };
+    let brokers = setup.brokers();
     let sync_server = run.start_sync().await?;
     let mut sync = Vec::new();
-    let mut accepted = Vec::new();
-    let mut drains = Vec::new();
     let mut ceiling = Vec::new();
+    let mut measured: Vec<BrokerRounds> = brokers.iter().map(|_| BrokerRounds::default()).collect();
     let mut rounds = Vec::new();
     for round in 0..settings.rounds.max(1) {
-        let mut sides = [Side::Sync, Side::Async, Side::Ceiling];
+        let mut sides = vec![Side::Sync];
+        sides.extend(brokers.iter().map(|broker| Side::Async(*broker)));
+        sides.push(Side::Ceiling);
         if round % 2 == 1 {
             sides.reverse();
         }
         for side in sides {
             match side {
-                Side::Sync => sync.push(run.post(&sync_server)?),
-                Side::Async => {
-                    let (post, drain) = run.accept_then_drain(round).await?;
-                    let (post, drain) = (&post, &drain);
+                Side::Sync => sync.push(run.post(&sync_server, Broker::Kafka)?),
+                Side::Async(broker) => {
+                    let (post, drain) = run.accept_then_drain(broker, round).await?;
                     eprintln!(
-                        "async round {round}: {:.0} accepted/s p99 {} µs; worker: {} of {} finished, {:.1} s after {:.1} s of start-up: {:.1}/s",
+                        "async round {round} on {}: {:.0} accepted/s p99 {} µs; worker: {} of {} finished, {:.1} s after {:.1} s of start-up: {:.1}/s",
+                        broker.label(),
                         post.0.per_second(),
                         post.0.p99_us,
                         drain.0.steady_commands,
@@ -84,52 +145,88 @@ pub async fn measure(
                         drain.0.startup_us as f64 / 1e6,
                         drain.0.steady_per_second()
                     );
-                    accepted.push(*post);
-                    drains.push(*drain);
+                    let rounds = &mut measured[index_of(&brokers, broker)];
+                    rounds.posts.push(post);
+                    rounds.drains.push(drain);
                 }
                 Side::Ceiling => ceiling.push(run.ceiling_c()?),
             }
         }
+        let kafka = measured[0].last();
         rounds.push(RoundRates {
             sync_post: last_rate(&sync, |(post, _)| post.per_second()),
-            async_post: last_rate(&accepted, |(post, _)| post.per_second()),
+            async_post: kafka.async_post,
             ceiling_c: last_rate(&ceiling, |(sent, _)| sent.per_second()),
-            drain: last_rate(&drains, |(drain, _)| drain.steady_per_second()),
+            drain: kafka.drain,
+            nats: brokers
+                .contains(&Broker::Nats)
+                .then(|| measured[index_of(&brokers, Broker::Nats)].last()),
         });
     }
     drop(sync_server);
     let (sync_post, sync_cpu) = median_by(sync, |(post, _)| post.per_second());
-    let (async_post, async_cpu) = median_by(accepted, |(post, _)| post.per_second());
     let (ceiling_c, ceiling_cpu) = median_by(ceiling, |(sent, _)| sent.per_second());
-    let (drain, drain_cpu) = median_by(drains, |(drain, _)| drain.steady_per_second());
-    let latency = run
-        .latency(sync_post.per_second().min(drain.steady_per_second()))
-        .await?;
+    let mut results = Vec::new();
+    for (broker, rounds) in brokers.iter().zip(measured) {
+        let (async_post, post_cpu) = median_by(rounds.posts, |(post, _)| post.per_second());
+        let (drain, drain_cpu) = median_by(rounds.drains, |(drain, _)| drain.steady_per_second());
+        let latency = run
+            .latency(
+                *broker,
+                sync_post.per_second().min(drain.steady_per_second()),
+            )
+            .await?;
+        results.push((
+            *broker,
+            BrokerResults {
+                async_post,
+                drain,
+                latency,
+                backends: BrokerBackends {
+                    async_post: post_cpu,
+                    drain: drain_cpu,
+                },
+            },
+        ));
+    }
+    let of = |wanted: Broker| {
+        results
+            .iter()
+            .find(|(broker, _)| *broker == wanted)
+            .map(|(_, sides)| *sides)
+    };
+    let kafka = of(Broker::Kafka).unwrap_or_default();
     let results = AsyncResults {
         connections,
         organisations: setup.organisations,
         partitions: setup.partitions,
         sync_post,
-        async_post,
+        async_post: kafka.async_post,
         ceiling_c,
-        drain,
-        latency,
+        drain: kafka.drain,
+        latency: kafka.latency,
         backends: SideBackends {
             sync_post: sync_cpu,
-            async_post: async_cpu,
+            async_post: kafka.backends.async_post,
             ceiling_c: ceiling_cpu,
-            drain: drain_cpu,
+            drain: kafka.backends.drain,
         },
         rounds,
+        nats: of(Broker::Nats),
     };
     report::print(&results);
     Ok(results)
 }
 
+/// Where `broker` is in `brokers` (always there: the caller measures only those).
+fn index_of(brokers: &[Broker], broker: Broker) -> usize {
+    brokers.iter().position(|b| *b == broker).unwrap_or(0)
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Side {
     Sync,
-    Async,
+    Async(Broker),
     Ceiling,
 }
 
@@ -165,7 +262,7 @@ fn write_lines(path: &Path, lines: &[String]) -> Result<(), BenchError> {
     std::fs::write(path, lines.join("\n") + "\n").map_err(|e| BenchError::io(path, e))
 }
 
-/// Names this run's topics and groups apart from any earlier run's on the same broker.
+/// Names this run's topics, groups and streams apart from any earlier run's on the same broker.
 fn run_tag() -> String {
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -5,8 +5,28 @@ use serde::{Deserialize, Serialize};
 use crate::asynchronous::backends::BackendCpu;
 use crate::load::RawResult;
 
+/// A command log the group measures its asynchronous sides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broker {
+    /// Kafka (the tansu test broker: memory-only storage).
+    Kafka,
+    /// NATS JetStream (the nats-server test server: a file-backed stream).
+    Nats,
+}
+
+impl Broker {
+    /// The broker as the report names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Broker::Kafka => "Kafka",
+            Broker::Nats => "NATS",
+        }
+    }
+}
+
 /// The asynchronous-write group: the Mongo-backed server's POST in both write modes, the raw
-/// producer, the worker's drain and the time from acceptance to outcome.
+/// producer, the worker's drain and the time from acceptance to outcome; the asynchronous sides
+/// on Kafka (the flat fields, as before NATS was measured) and, when measured, on NATS.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AsyncResults {
     /// Concurrent connections of the POST measurements (and ceiling C's tasks).
@@ -31,6 +51,31 @@ pub struct AsyncResults {
     /// Every round's rates, in the order measured.
     #[serde(default)]
     pub rounds: Vec<RoundRates>,
+    /// The asynchronous sides on NATS JetStream, when measured.
+    #[serde(default)]
+    pub nats: Option<BrokerResults>,
+}
+
+/// The asynchronous sides measured on one broker.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct BrokerResults {
+    /// `POST /v1/payments` with `--write-mode async --role api` (202 after the broker's ack).
+    pub async_post: RawResult,
+    /// A `--role worker` process applying what the async POSTs of the same round accepted.
+    pub drain: DrainResult,
+    /// Acceptance to outcome, read from the command resources.
+    pub latency: LatencyResult,
+    /// The database server's and the broker's CPU time during the reported rounds.
+    pub backends: BrokerBackends,
+}
+
+/// The backends' CPU time during one broker's reported async POST and drain rounds.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct BrokerBackends {
+    /// During the async POSTs.
+    pub async_post: BackendCpu,
+    /// During the drain's steady part.
+    pub drain: BackendCpu,
 }
 
 /// The rates of one round. The database server slows down as the rounds fill it, so a side is
@@ -45,6 +90,31 @@ pub struct RoundRates {
     pub ceiling_c: f64,
     /// Commands the worker finished per second (steady).
     pub drain: f64,
+    /// The NATS async POSTs and drain of the round, when measured.
+    #[serde(default)]
+    pub nats: Option<BrokerRates>,
+}
+
+/// One broker's rates in one round.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct BrokerRates {
+    /// Async POSTs accepted per second.
+    pub async_post: f64,
+    /// Commands the worker finished per second (steady).
+    pub drain: f64,
+}
+
+impl RoundRates {
+    /// `broker`'s rates in this round, if it was measured.
+    pub fn of(&self, broker: Broker) -> Option<BrokerRates> {
+        match broker {
+            Broker::Kafka => Some(BrokerRates {
+                async_post: self.async_post,
+                drain: self.drain,
+            }),
+            Broker::Nats => self.nats,
+        }
+    }
 }
 
 /// The backends' CPU time during the reported round of each side.
@@ -61,23 +131,53 @@ pub struct SideBackends {
 }
 
 impl AsyncResults {
-    /// Async POST throughput as a multiple of the sync POST's, round by round: how much faster
-    /// a peak is taken than written.
-    pub fn absorbed_ratio(&self) -> f64 {
-        self.paired(|round| ratio(round.async_post, round.sync_post))
-            .unwrap_or_else(|| ratio(self.async_post.per_second(), self.sync_post.per_second()))
+    /// The brokers measured, Kafka first.
+    pub fn brokers(&self) -> Vec<Broker> {
+        let mut brokers = vec![Broker::Kafka];
+        brokers.extend(self.nats.map(|_| Broker::Nats));
+        brokers
     }
 
-    /// Async POST throughput as a share of ceiling C's, round by round.
+    /// `broker`'s sides, if it was measured.
+    pub fn broker(&self, broker: Broker) -> Option<BrokerResults> {
+        match broker {
+            Broker::Kafka => Some(BrokerResults {
+                async_post: self.async_post,
+                drain: self.drain,
+                latency: self.latency,
+                backends: BrokerBackends {
+                    async_post: self.backends.async_post,
+                    drain: self.backends.drain,
+                },
+            }),
+            Broker::Nats => self.nats,
+        }
+    }
+
+    /// Async POST throughput on `broker` as a multiple of the sync POST's, round by round: how
+    /// much faster a peak is taken than written.
+    pub fn absorbed_ratio(&self, broker: Broker) -> f64 {
+        self.paired(broker, |sync, rates| ratio(rates.async_post, sync))
+            .unwrap_or_else(|| {
+                let post = self.broker(broker).unwrap_or_default().async_post;
+                ratio(post.per_second(), self.sync_post.per_second())
+            })
+    }
+
+    /// Kafka async POST throughput as a share of ceiling C's (the raw Kafka producer), round by
+    /// round.
     pub fn ceiling_share(&self) -> f64 {
-        self.paired(|round| ratio(round.async_post, round.ceiling_c))
+        median(self.per_round(|round| ratio(round.async_post, round.ceiling_c)))
             .unwrap_or_else(|| ratio(self.async_post.per_second(), self.ceiling_c.per_second()))
     }
 
-    /// The worker's steady drain rate as a share of the sync POST rate, round by round.
-    pub fn drain_share(&self) -> f64 {
-        self.paired(|round| ratio(round.drain, round.sync_post))
-            .unwrap_or_else(|| ratio(self.drain.steady_per_second(), self.sync_post.per_second()))
+    /// `broker`'s worker drain rate as a share of the sync POST rate, round by round.
+    pub fn drain_share(&self, broker: Broker) -> f64 {
+        self.paired(broker, |sync, rates| ratio(rates.drain, sync))
+            .unwrap_or_else(|| {
+                let drain = self.broker(broker).unwrap_or_default().drain;
+                ratio(drain.steady_per_second(), self.sync_post.per_second())
+            })
     }
 
     /// `ratio` of every round, in the order measured.
@@ -85,13 +185,22 @@ impl AsyncResults {
         self.rounds.iter().map(ratio).collect()
     }
 
-    /// The median of `ratio` over the rounds (the lower middle one for an even count); `None`
-    /// for results without rounds.
-    fn paired(&self, ratio: impl Fn(&RoundRates) -> f64) -> Option<f64> {
-        let mut values = self.per_round(ratio);
-        values.sort_by(f64::total_cmp);
-        values.get(values.len().checked_sub(1)? / 2).copied()
+    /// The median over the rounds that measured `broker` of `ratio` (of the round's sync POST
+    /// rate and the broker's rates); `None` when no round did.
+    fn paired(&self, broker: Broker, ratio: impl Fn(f64, BrokerRates) -> f64) -> Option<f64> {
+        median(
+            self.rounds
+                .iter()
+                .filter_map(|round| Some(ratio(round.sync_post, round.of(broker)?)))
+                .collect(),
+        )
     }
+}
+
+/// The median (the lower middle one for an even count); `None` for no values.
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len().checked_sub(1)? / 2).copied()
 }
 
 /// A worker started on a backlog of accepted commands, timed until it finished them all or

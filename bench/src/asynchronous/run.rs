@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::asynchronous::backends::BackendCpu;
 use crate::asynchronous::latency;
-use crate::asynchronous::model::{DrainResult, LatencyResult};
+use crate::asynchronous::model::{Broker, DrainResult, LatencyResult};
 use crate::asynchronous::progress::{wait_until_finished, Counters};
 use crate::asynchronous::{AsyncSetup, Files};
 use crate::load::{parse_result, RawResult, WrkRun};
@@ -36,13 +36,13 @@ pub struct Run<'a> {
     pub settings: &'a Settings,
     /// The harness's HTTP client.
     pub client: &'a reqwest::Client,
-    /// Database, broker and keys.
+    /// Database, brokers and keys.
     pub setup: &'a AsyncSetup<'a>,
     /// The bodies.
     pub files: &'a Files,
     /// Connections of the POST measurements.
     pub connections: u32,
-    /// Names this run's topics and groups apart from earlier runs'.
+    /// Names this run's topics, groups and streams apart from earlier runs'.
     pub tag: String,
 }
 
@@ -81,41 +81,69 @@ impl Run<'_> {
         )
     }
 
-    /// The arguments of an asynchronous server in `role` on round `round`'s topic and group.
-    fn async_args(&self, role: &str, round: &str) -> Vec<String> {
+    /// The arguments of an asynchronous server in `role` on `broker`, on round `round`'s topic
+    /// and group (NATS: stream and subjects), with the group's partitions.
+    fn async_args(&self, broker: Broker, role: &str, round: &str) -> Vec<String> {
+        let (tag, address) = (&self.tag, self.setup.at(broker).address);
+        let partitions = self.setup.partitions.to_string();
+        let broker_args = match broker {
+            Broker::Kafka => [
+                ("--kafka-brokers", address.to_owned()),
+                ("--kafka-partitions", partitions),
+                ("--kafka-topic", format!("bench-commands-{tag}-{round}")),
+                ("--kafka-group", format!("bench-workers-{tag}-{round}")),
+            ],
+            // Stream names take no dots; the subjects are the stream's alone.
+            Broker::Nats => [
+                ("--nats-url", address.to_owned()),
+                ("--nats-partitions", partitions),
+                ("--nats-stream", format!("BENCH_COMMANDS_{tag}_{round}")),
+                ("--nats-subject", format!("bench.{tag}.{round}.commands")),
+            ],
+        };
+        let broker_name = match broker {
+            Broker::Kafka => "kafka",
+            Broker::Nats => "nats",
+        };
         [
             "--write-mode",
             "async",
             "--role",
             role,
             "--broker",
-            "kafka",
-            "--kafka-brokers",
-            self.setup.brokers,
+            broker_name,
         ]
         .iter()
         .map(|arg| (*arg).to_owned())
-        .chain([
-            "--kafka-partitions".into(),
-            self.setup.partitions.to_string(),
-            "--kafka-topic".into(),
-            format!("bench-commands-{}-{round}", self.tag),
-            "--kafka-group".into(),
-            format!("bench-workers-{}-{round}", self.tag),
-        ])
+        .chain(
+            broker_args
+                .into_iter()
+                .flat_map(|(flag, value)| [flag.to_owned(), value]),
+        )
         .collect()
     }
 
-    fn start_async(&self, name: &str, role: &str, round: &str) -> Result<Server, BenchError> {
-        let args = self.async_args(role, round);
+    fn start_async(
+        &self,
+        broker: Broker,
+        name: &str,
+        role: &str,
+        round: &str,
+    ) -> Result<Server, BenchError> {
+        let args = self.async_args(broker, role, round);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.start_server(name, &args)
+        let name = format!("{name}-{}", broker.label().to_lowercase());
+        self.start_server(&name, &args)
     }
 
     /// wrk POSTing the documents round-robin at the group's connections, and what it cost the
-    /// backends.
-    pub fn post(&self, server: &Server) -> Result<(RawResult, BackendCpu), BenchError> {
-        let backends = self.setup.backends.snapshot();
+    /// database server and `broker`.
+    pub fn post(
+        &self,
+        server: &Server,
+        broker: Broker,
+    ) -> Result<(RawResult, BackendCpu), BenchError> {
+        let backends = self.setup.backends(broker).snapshot();
         let result = self.post_with(server, self.connections, self.settings.seconds, None, None)?;
         Ok((result, backends.since()))
     }
@@ -149,28 +177,30 @@ impl Run<'_> {
         Ok(result)
     }
 
-    /// An API-only server takes POSTs for the measurement and is stopped; then a worker is
+    /// An API-only server on `broker` takes POSTs for the measurement and is stopped; then a
+    /// worker is
     /// started on the backlog and timed until it finished every command, or for the drain
     /// window. Stopping the API first keeps the accepted records it was still writing off the
     /// database while the worker is timed (a record not written is created by the worker's
     /// outcome, so none is missing).
     pub async fn accept_then_drain(
         &self,
+        broker: Broker,
         round: u32,
     ) -> Result<((RawResult, BackendCpu), (DrainResult, BackendCpu)), BenchError> {
         let round = round.to_string();
-        let api = self.start_async("async-api-server", "api", &round)?;
+        let api = self.start_async(broker, "async-api-server", "api", &round)?;
         self.warm_up(&api).await?;
-        let post = self.post(&api)?;
+        let post = self.post(&api, broker)?;
         let backlog = Counters::read(self.client, &api.url).await?.published;
         drop(api);
         let started = Instant::now();
-        let worker = self.start_async("async-worker", "worker", &round)?;
+        let worker = self.start_async(broker, "async-worker", "worker", &round)?;
         let cpu_before = worker.cpu_time_us()?;
         // Start-up and joining the group first; the backends are measured from the first
         // finished command on.
         let first = wait_until_finished(self.client, &worker.url, 1, None).await?;
-        let backends = self.setup.backends.snapshot();
+        let backends = self.setup.backends(broker).snapshot();
         let window = Duration::from_secs(u64::from(self.settings.seconds * DRAIN_WINDOW_FACTOR));
         let finished = wait_until_finished(self.client, &worker.url, backlog, Some(window)).await?;
         let drain = DrainResult {
@@ -190,9 +220,9 @@ impl Run<'_> {
     /// server runs.
     pub fn ceiling_c(&self) -> Result<(RawResult, BackendCpu), BenchError> {
         let program = self.settings.binary("ceiling-c");
-        let backends = self.setup.backends.snapshot();
+        let backends = self.setup.backends(Broker::Kafka).snapshot();
         let output = pinned(self.settings.load_cpus.as_deref(), &program)
-            .args(["--brokers", self.setup.brokers])
+            .args(["--brokers", self.setup.kafka.address])
             .args(["--topic", &format!("bench-ceiling-c-{}", self.tag)])
             .args(["--partitions", &self.setup.partitions.to_string()])
             .arg("--organisations")
@@ -212,18 +242,25 @@ impl Run<'_> {
         Ok((parse_result("ceiling-c", &stdout)?, backends.since()))
     }
 
-    /// Acceptance to outcome on an API-and-worker process under a steady load of about half
-    /// `sustainable` commands a second, for as long as all rounds of one side together or
-    /// long enough for [`LATENCY_SAMPLES`] commands.
-    pub async fn latency(&self, sustainable: f64) -> Result<LatencyResult, BenchError> {
-        let server = self.start_async("async-all-server", "all", "latency")?;
+    /// Acceptance to outcome on an API-and-worker process on `broker` under a steady load of
+    /// about half `sustainable` commands a second, for as long as all rounds of one side
+    /// together or long enough for [`LATENCY_SAMPLES`] commands.
+    pub async fn latency(
+        &self,
+        broker: Broker,
+        sustainable: f64,
+    ) -> Result<LatencyResult, BenchError> {
+        let server = self.start_async(broker, "async-all-server", "all", "latency")?;
         self.warm_up(&server).await?;
         // The worker has joined its group and caught up before the load starts.
         let warmed = Counters::read(self.client, &server.url).await?.published;
         wait_until_finished(self.client, &server.url, warmed, None).await?;
         let pace = (sustainable / 2.0).max(1.0);
         let pause_ms = (f64::from(LATENCY_CONNECTIONS) * 1000.0 / pace).round() as u64;
-        let locations = self.settings.work_dir.join("async-latency.txt");
+        let locations = self.settings.work_dir.join(format!(
+            "async-latency-{}.txt",
+            broker.label().to_lowercase()
+        ));
         let seconds = (self.settings.seconds * self.settings.rounds.max(1))
             .max((LATENCY_SAMPLES / pace).ceil() as u32);
         let load = self.post_with(
