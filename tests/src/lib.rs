@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod arbitrary;
+pub mod auth;
 pub mod hostile;
 pub mod kafka;
 pub mod mongo;
@@ -142,7 +143,8 @@ impl TestApp {
         .await
     }
 
-    async fn spawn_serving<F>(
+    /// Serves whatever `serve` serves on a free loopback port until the app is dropped.
+    pub async fn spawn_serving<F>(
         serve: impl FnOnce(TcpListener, std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
     ) -> TestApp
     where
