@@ -235,9 +235,18 @@ impl TestApp {
 
     /// Reads the command status at `location` until it is finished; its `data`.
     pub async fn finished_command(&self, location: &str) -> Value {
+        self.finished_command_as(location, None).await
+    }
+
+    /// [`TestApp::finished_command`], read with `token` as the bearer token when given.
+    pub async fn finished_command_as(&self, location: &str, token: Option<&str>) -> Value {
         let path = location.to_owned();
         eventually("the command finishes", Duration::from_secs(60), || async {
-            let reply = self.get(&path).await;
+            let mut request = self.request(Method::GET, &path);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let reply = Reply::send(request).await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
             let data = reply.body["data"].clone();
             (data["status"] != "accepted").then_some(data)

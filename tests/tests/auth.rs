@@ -339,7 +339,9 @@ async fn an_asynchronous_update_of_another_organisations_payment_is_accepted_the
         .unwrap()
         .to_owned();
     let location = created.header("location").unwrap().to_owned();
-    let finished = finished_command(&app, &location, &theirs_token).await;
+    let finished = app
+        .finished_command_as(&location, Some(&theirs_token))
+        .await;
     assert_eq!(finished["status"], "applied", "{finished}");
 
     // The body names the caller's own organisation, so only the stored owner can refuse it,
@@ -349,7 +351,7 @@ async fn an_asynchronous_update_of_another_organisations_payment_is_accepted_the
     let accepted = call(&app, Method::PUT, &path, Some(&mine_token), Some(&update)).await;
     assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.body);
     let location = accepted.header("location").unwrap().to_owned();
-    let rejected = finished_command(&app, &location, &mine_token).await;
+    let rejected = app.finished_command_as(&location, Some(&mine_token)).await;
     assert_eq!(rejected["status"], "rejected", "{rejected}");
     assert_eq!(rejected["error"]["status"], 404, "{rejected}");
     assert_eq!(rejected["error"]["error_code"], "not_found", "{rejected}");
@@ -371,20 +373,6 @@ async fn an_asynchronous_update_of_another_organisations_payment_is_accepted_the
     let kept = call(&app, Method::GET, &path, Some(&theirs_token), None).await;
     assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
     assert_eq!(kept.body["data"]["version"], 0);
-}
-
-async fn finished_command(app: &TestApp, location: &str, token: &str) -> Value {
-    tests::eventually(
-        "the command finishes",
-        std::time::Duration::from_secs(30),
-        || async {
-            let reply = call(app, Method::GET, location, Some(token), None).await;
-            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-            let data = reply.body["data"].clone();
-            (data["status"] != "accepted").then_some(data)
-        },
-    )
-    .await
 }
 
 #[tokio::test]
