@@ -199,6 +199,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
 
     let mut cells = Vec::new();
     suite::memory_pair(&settings, &client, &bodies, &mut cells).await?;
+    suite::auth_pair(&settings, &client, &bodies, &mut cells).await?;
     let mut conditions = conditions;
     if let Some(uri) = &args.mongo_uri {
         // A failing database server must not cost the in-memory figures: report why instead.
