@@ -2,6 +2,8 @@
 //! operation's scope, and no token ever sees, changes or learns of another organisation's
 //! payments — in both write modes and on both storages.
 
+use std::time::Duration;
+
 use app::auth::AuthMode;
 use app::config::WriteMode;
 use app::Config;
@@ -340,7 +342,7 @@ async fn an_asynchronous_update_of_another_organisations_payment_is_accepted_the
         .to_owned();
     let location = created.header("location").unwrap().to_owned();
     let finished = app
-        .finished_command_as(&location, Some(&theirs_token))
+        .finished_command_as(&location, Some(&theirs_token), Duration::from_secs(60))
         .await;
     assert_eq!(finished["status"], "applied", "{finished}");
 
@@ -351,7 +353,9 @@ async fn an_asynchronous_update_of_another_organisations_payment_is_accepted_the
     let accepted = call(&app, Method::PUT, &path, Some(&mine_token), Some(&update)).await;
     assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.body);
     let location = accepted.header("location").unwrap().to_owned();
-    let rejected = app.finished_command_as(&location, Some(&mine_token)).await;
+    let rejected = app
+        .finished_command_as(&location, Some(&mine_token), Duration::from_secs(60))
+        .await;
     assert_eq!(rejected["status"], "rejected", "{rejected}");
     assert_eq!(rejected["error"]["status"], 404, "{rejected}");
     assert_eq!(rejected["error"]["error_code"], "not_found", "{rejected}");

@@ -74,7 +74,7 @@ impl CommandService {
                 };
                 match self
                     .payments
-                    .create_by(&command.access, new, Some(command.id))
+                    .create_by(&command.access, new, command.id)
                     .await
                 {
                     Ok(created) if created.newly_created => CommandOutcome::Created {
@@ -96,7 +96,7 @@ impl CommandService {
                 };
                 match self
                     .payments
-                    .update_by(&command.access, update, Some(command.id))
+                    .update_by(&command.access, update, command.id)
                     .await
                 {
                     Ok(payment) => CommandOutcome::Updated {
