@@ -5,7 +5,10 @@
 # Not built in CI (no Docker engine there): see README, "Container".
 #
 #   docker build -t payment-server .
-#   docker run -p 8080:8080 payment-server
+#   docker run -p 8080:8080 -e PAYMENT_SERVER_JWT_JWKS_URL=https://idp.example/.well-known/jwks.json payment-server
+#
+# Authentication is on (PAYMENT_SERVER_AUTH=jwt): give it a key source, or run a throwaway demo
+# with -e PAYMENT_SERVER_AUTH=none.
 
 # The builder's Debian release must match the runtime's (bookworm = distroless debian12), or the
 # binary could need a newer glibc than the runtime has.
@@ -49,8 +52,12 @@ FROM ${RUNTIME_IMAGE}
 COPY --from=builder /payment-server /usr/local/bin/payment-server
 # Configure through the environment (see README's table): --healthcheck reads the same
 # variables, so it probes the address the server really listens on.
+# Listening on every interface, the server refuses to start without an explicit --auth: the
+# image asks for tokens (supply PAYMENT_SERVER_JWT_JWKS_URL or _FILE; see README,
+# "Authentication").
 ENV PAYMENT_SERVER_LISTEN=0.0.0.0:8080 \
-    PAYMENT_SERVER_LOG_FORMAT=json
+    PAYMENT_SERVER_LOG_FORMAT=json \
+    PAYMENT_SERVER_AUTH=jwt
 EXPOSE 8080
 USER nonroot:nonroot
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \

@@ -90,6 +90,11 @@ pub async fn compose_with(
     };
     let state = AppState {
         service,
+        auth: config
+            .auth
+            .build(config.listen)
+            .await
+            .map_err(StartupError::Config)?,
         writes,
         links: Links::new(config.public_base_url.as_deref()),
         metrics,

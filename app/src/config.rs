@@ -334,6 +334,10 @@ pub struct Config {
     )]
     pub mongo_max_detached_operations: usize,
 
+    /// Authentication: `--auth` and the `--jwt-*` options.
+    #[command(flatten)]
+    pub auth: crate::auth::AuthOptions,
+
     /// Instead of serving, probe GET /health/live of the server this configuration describes and
     /// exit 0 if it answers 200, 1 otherwise (the container HEALTHCHECK).
     // No environment variable: one set by mistake would stop every start from serving.

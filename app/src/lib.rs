@@ -3,6 +3,7 @@
 //! [`compose::compose`] assembles everything the binary runs from a [`Config`], so tests boot
 //! exactly the production wiring on port 0.
 
+pub mod auth;
 pub mod command_metrics;
 pub mod commands;
 pub mod compose;
@@ -79,6 +80,7 @@ fn build_app_with(
     let repository = MeteredRepository::wrap(repository, metrics.clone());
     let state = AppState {
         service: PaymentService::new(repository),
+        auth: auth::Authentication::none(),
         writes: None,
         links: Links::new(config.public_base_url.as_deref()),
         metrics,

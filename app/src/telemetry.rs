@@ -25,7 +25,7 @@ use sink::{LogSink, SinkGuard};
 ///
 /// In JSON each event's fields sit at the top level of its object (beside `timestamp`, `level`,
 /// `target`, `message`), and events logged while a request is served carry that request
-/// (`request_id`, `method`, `route`) under `span`; in the pretty format those three follow the
+/// (`request_id`, `method`, `route`, and the caller's `sub` when authenticated) under `span`; in the pretty format those three follow the
 /// event's own fields. Access lines carry them as their own fields.
 ///
 /// Lines are formatted by the thread that logs them and written by a background thread, in
@@ -112,6 +112,10 @@ fn with_request(line: &str, request: &RequestContext, format: LogFormat) -> Stri
             write_json_string(&mut out, request.method.as_str());
             out.extend_from_slice(b",\"route\":");
             write_json_string(&mut out, request.route());
+            if let Some(subject) = &request.subject {
+                out.extend_from_slice(b",\"sub\":");
+                write_json_string(&mut out, subject);
+            }
             out.extend_from_slice(b",\"name\":\"request\"}}");
         }
         LogFormat::Pretty => {
@@ -122,6 +126,9 @@ fn with_request(line: &str, request: &RequestContext, format: LogFormat) -> Stri
                 ("route", request.route()),
             ] {
                 out.extend_from_slice(format!(" {name}={value}").as_bytes());
+            }
+            if let Some(subject) = &request.subject {
+                out.extend_from_slice(format!(" sub={subject:?}").as_bytes());
             }
         }
     }
@@ -142,6 +149,7 @@ mod tests {
             request_id: HeaderValue::from_static("req-\"9\""),
             method: Method::DELETE,
             route: None,
+            subject: None,
         }
     }
 

@@ -243,6 +243,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let mut cells = Vec::new();
     if !args.only_async {
         suite::memory_pair(&settings, &client, &bodies, &mut cells).await?;
+        suite::auth_pair(&settings, &client, &bodies, &mut cells).await?;
     }
     let mut conditions = conditions;
     // Before the MongoDB pair: its list cells leave SecantusDB busy with sorted scans their

@@ -60,6 +60,9 @@ pub enum Backend {
     Memory,
     /// The payment server on MongoDB, against ceiling B (the raw driver).
     Mongo,
+    /// The in-memory payment server checking an HS256 bearer token on every request, against
+    /// the same server without authentication: the cost of verifying a token.
+    MemoryAuth,
 }
 
 impl Backend {
@@ -68,6 +71,7 @@ impl Backend {
         match self {
             Backend::Memory => "in-memory server",
             Backend::Mongo => "Mongo-backed server",
+            Backend::MemoryAuth => "in-memory server with HS256 auth",
         }
     }
 
@@ -76,6 +80,7 @@ impl Backend {
         match self {
             Backend::Memory => "ceiling A (bare axum)",
             Backend::Mongo => "ceiling B (raw driver)",
+            Backend::MemoryAuth => "the same without auth",
         }
     }
 }

@@ -112,7 +112,7 @@ pub fn render(results: &Results) -> String {
             verdict.target, verdict.measured
         );
     }
-    for backend in [Backend::Memory, Backend::Mongo] {
+    for backend in [Backend::Memory, Backend::Mongo, Backend::MemoryAuth] {
         let cells: Vec<&Cell> = results
             .cells
             .iter()
@@ -203,6 +203,7 @@ fn verdicts(results: &Results) -> Vec<Verdict> {
         (Backend::Memory, Endpoint::Post, 0.70),
         (Backend::Mongo, Endpoint::Get, 0.80),
         (Backend::Mongo, Endpoint::Post, 0.80),
+        (Backend::MemoryAuth, Endpoint::Get, 0.80),
     ];
     for (backend, endpoint, share) in shares {
         if let Some(cell) = top(backend, endpoint) {

@@ -1,4 +1,5 @@
-//! The two measured pairs: each server next to its ceiling, endpoint by endpoint.
+//! The measured pairs: each server next to its ceiling, endpoint by endpoint, and the in-memory
+//! server with authentication next to itself without.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -61,8 +62,80 @@ pub async fn memory_pair(
     )?;
     let ceiling = HttpTarget::prepare(ceiling, client, &get_bytes, work).await?;
     let pair = [Target::Http(server), Target::Http(ceiling)];
-    measure_pair(Backend::Memory, &pair, settings, client, bodies, cells).await
+    measure_pair(
+        Backend::Memory,
+        &pair,
+        &Endpoint::ALL,
+        settings,
+        client,
+        bodies,
+        cells,
+    )
+    .await
 }
+
+/// The cost of verifying a token: `GET` on an in-memory server with `--auth jwt` (HS256) against
+/// the same server without authentication, alive together and measured alternately.
+pub async fn auth_pair(
+    settings: &Settings,
+    client: &reqwest::Client,
+    bodies: &Bodies,
+    cells: &mut Vec<Cell>,
+) -> Result<(), BenchError> {
+    let work = &settings.work_dir;
+    let secret_file = work.join("jwt-hs256-secret");
+    std::fs::write(&secret_file, AUTH_SECRET).map_err(|e| BenchError::io(&secret_file, e))?;
+    let document: serde_json::Value = serde_json::from_slice(&bodies.post_bytes)
+        .map_err(|e| BenchError::Failed(format!("the POST body: {e}")))?;
+    let organisation = document["data"]["organisation_id"]
+        .as_str()
+        .unwrap_or_default();
+    let mut claims = tests::auth::claims(&[organisation], tests::auth::READ_WRITE);
+    // A day: longer than any run.
+    claims["exp"] = (tests::auth::now() + 86_400).into();
+    let token = tests::auth::Signer::hs256(AUTH_SECRET.as_bytes()).sign(&claims);
+    let secret_arg = secret_file.display().to_string();
+    let with_auth = start_payment_server(
+        settings,
+        "auth-server",
+        &["--auth", "jwt", "--jwt-hs256-secret-file", &secret_arg],
+        &[],
+        settings.server_cpus.as_deref(),
+    )?;
+    let without = start_payment_server(
+        settings,
+        "no-auth-server",
+        &[],
+        &[],
+        settings.server_cpus.as_deref(),
+    )?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    let bearer = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| BenchError::Failed(format!("the bench token: {e}")))?;
+    headers.insert(reqwest::header::AUTHORIZATION, bearer);
+    let authorised = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .map_err(|e| BenchError::Failed(format!("an HTTP client: {e}")))?;
+    let mut with_auth =
+        HttpTarget::prepare(with_auth, &authorised, &bodies.post_bytes, work).await?;
+    with_auth.bearer = Some(token);
+    let without = HttpTarget::prepare(without, client, &bodies.post_bytes, work).await?;
+    let pair = [Target::Http(with_auth), Target::Http(without)];
+    measure_pair(
+        Backend::MemoryAuth,
+        &pair,
+        &[Endpoint::Get],
+        settings,
+        client,
+        bodies,
+        cells,
+    )
+    .await
+}
+
+/// The development-grade secret of the auth pair's server.
+const AUTH_SECRET: &str = "a benchmark secret of more than thirty-two bytes";
 
 /// The Mongo-backed server and ceiling B against the same database server. The database server
 /// is pinned to the server CPUs by whoever started it; the payment server shares the load
@@ -90,7 +163,16 @@ pub async fn mongo_pair(
         first: AtomicBool::new(true),
     };
     let pair = [Target::Http(server), Target::Driver(ceiling)];
-    measure_pair(Backend::Mongo, &pair, settings, client, bodies, cells).await
+    measure_pair(
+        Backend::Mongo,
+        &pair,
+        &Endpoint::ALL,
+        settings,
+        client,
+        bodies,
+        cells,
+    )
+    .await
 }
 
 /// Starts the release `payment-server` named `name` on a free loopback port with `args` beyond
@@ -124,12 +206,13 @@ pub fn start_payment_server(
 async fn measure_pair(
     backend: Backend,
     pair: &[Target; 2],
+    endpoints: &[Endpoint],
     settings: &Settings,
     client: &reqwest::Client,
     bodies: &Bodies,
     cells: &mut Vec<Cell>,
 ) -> Result<(), BenchError> {
-    for endpoint in Endpoint::ALL {
+    for &endpoint in endpoints {
         for &connections in &settings.connections {
             let mut rounds: [Vec<RawResult>; 2] = [Vec::new(), Vec::new()];
             for round in 0..settings.rounds.max(1) {

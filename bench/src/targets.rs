@@ -32,6 +32,9 @@ pub struct HttpTarget {
     pub server: Server,
     /// A file of ids that exist, one per line.
     pub get_ids: PathBuf,
+    /// The bearer token its GETs send (a server with `--auth jwt`; GET is all such a pair
+    /// measures).
+    pub bearer: Option<String>,
     work_dir: PathBuf,
     /// Payments created in it so far.
     created: AtomicUsize,
@@ -50,6 +53,7 @@ impl HttpTarget {
         Ok(Self {
             server,
             get_ids,
+            bearer: None,
             work_dir: work_dir.to_owned(),
             created: AtomicUsize::new(ids.len()),
         })
@@ -65,7 +69,11 @@ impl HttpTarget {
         settings: &Settings,
     ) -> Result<RawResult, BenchError> {
         let (script, script_args) = match endpoint {
-            Endpoint::Get => ("get.lua", vec![path_arg(&self.get_ids)]),
+            Endpoint::Get => {
+                let mut args = vec![path_arg(&self.get_ids)];
+                args.extend(self.bearer.clone());
+                ("get.lua", args)
+            }
             Endpoint::Post => ("post.lua", vec![path_arg(&bodies.post)]),
             Endpoint::List => ("list.lua", vec![]),
             Endpoint::Put => {

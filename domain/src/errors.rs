@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::models::{PaymentId, Version};
+use crate::models::{Forbidden, PaymentId, Version};
 
 /// One refused field: where it is (a dotted path such as `data.attributes.amount`) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +112,9 @@ pub enum CreatePaymentError {
         /// The id the client asked for.
         id: PaymentId,
     },
+    /// The caller does not act for the organisation named (see [`crate::Access`]).
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -163,6 +166,9 @@ pub enum UpdatePaymentError {
         /// The id to update.
         id: PaymentId,
     },
+    /// The caller does not act for the organisation named (see [`crate::Access`]).
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -194,6 +200,9 @@ pub enum DeletePaymentError {
 /// Why payments could not be listed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ListPaymentsError {
+    /// The caller does not act for the organisation named (see [`crate::Access`]).
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] RepositoryError),

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod arbitrary;
+pub mod auth;
 pub mod hostile;
 pub mod kafka;
 pub mod mongo;
@@ -154,7 +155,8 @@ impl TestApp {
         .await
     }
 
-    async fn spawn_serving<F>(
+    /// Serves whatever `serve` serves on a free loopback port until the app is dropped.
+    pub async fn spawn_serving<F>(
         serve: impl FnOnce(TcpListener, std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
     ) -> TestApp
     where
@@ -252,9 +254,23 @@ impl TestApp {
     /// Reads the command status at `location` until it is finished, for at most `limit`; its
     /// `data`.
     pub async fn finished_command_within(&self, location: &str, limit: Duration) -> Value {
+        self.finished_command_as(location, None, limit).await
+    }
+
+    /// [`TestApp::finished_command_within`], read with `token` as the bearer token when given.
+    pub async fn finished_command_as(
+        &self,
+        location: &str,
+        token: Option<&str>,
+        limit: Duration,
+    ) -> Value {
         let path = location.to_owned();
         eventually("the command finishes", limit, || async {
-            let reply = self.get(&path).await;
+            let mut request = self.request(Method::GET, &path);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let reply = Reply::send(request).await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
             let data = reply.body["data"].clone();
             (data["status"] != "accepted").then_some(data)

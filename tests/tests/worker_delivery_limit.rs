@@ -11,9 +11,9 @@ use std::time::Duration;
 use adapters::{InMemoryCommandLog, InMemoryCommandStore, InMemoryPaymentRepository};
 use async_trait::async_trait;
 use domain::{
-    CommandBody, CommandId, CommandLog, CommandRecord, CommandService, LogError, LogPosition,
-    LogRecord, LogSubscription, OrganisationId, PaymentAttributes, PaymentCommand, PaymentContent,
-    PaymentId, PaymentService, RepositoryError, Timestamp,
+    Access, CommandBody, CommandId, CommandLog, CommandRecord, CommandService, LogError,
+    LogPosition, LogRecord, LogSubscription, OrganisationId, PaymentAttributes, PaymentCommand,
+    PaymentContent, PaymentId, PaymentService, RepositoryError, Timestamp,
 };
 use serde_json::json;
 
@@ -83,6 +83,8 @@ fn create(organisation: OrganisationId) -> PaymentCommand {
         organisation_id: organisation,
         accepted_at: Timestamp::now(),
         request_id: None,
+        subject: None,
+        access: Access::Unrestricted,
         body: CommandBody::Create {
             content: PaymentContent {
                 organisation_id: organisation,

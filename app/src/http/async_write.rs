@@ -13,6 +13,7 @@ use domain::{
 };
 use serde_json::{json, Map, Value};
 
+use crate::auth::Caller;
 use crate::commands::{AsyncWrites, PublishError};
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
@@ -26,8 +27,10 @@ pub const COMMAND_TYPE: &str = "payment_commands";
 /// Seconds a client should wait before reading a command's status again.
 const RETRY_AFTER_SECONDS: &str = "1";
 
-/// The command a write becomes: a fresh id, the request id, accepted now.
+/// The command a write of `caller` becomes: a fresh id, the request id, accepted now, applied
+/// with the caller's access.
 pub fn command(
+    caller: &Caller,
     payment_id: domain::PaymentId,
     organisation_id: domain::OrganisationId,
     body: CommandBody,
@@ -38,6 +41,8 @@ pub fn command(
         organisation_id,
         accepted_at: Timestamp::now(),
         request_id: context::current().map(|context| context.request_id().to_owned()),
+        subject: caller.subject.as_deref().map(str::to_owned),
+        access: caller.access.clone(),
         body,
     }
 }

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{
-    CommandError, CreatePaymentError, DeletePaymentError, FieldError, GetPaymentError,
+    CommandError, CreatePaymentError, DeletePaymentError, FieldError, Forbidden, GetPaymentError,
     ListPaymentsError, RepositoryError, UpdatePaymentError, ValidationError,
 };
 
@@ -244,6 +244,14 @@ fn version_conflict(message: String) -> ApiError {
     ApiError::new(ErrorCode::VersionConflict, message)
 }
 
+impl From<Forbidden> for ApiError {
+    /// 403 `forbidden`: the organisation named is not one the caller acts for (it is the
+    /// caller's own input, so naming it reveals nothing).
+    fn from(error: Forbidden) -> Self {
+        Self::new(ErrorCode::Forbidden, error.to_string())
+    }
+}
+
 impl From<CommandError> for ApiError {
     fn from(error: CommandError) -> Self {
         match error {
@@ -260,6 +268,7 @@ impl From<CreatePaymentError> for ApiError {
             CreatePaymentError::Conflict { .. } => {
                 Self::new(ErrorCode::PaymentExists, error.to_string())
             }
+            CreatePaymentError::Forbidden(forbidden) => forbidden.into(),
             CreatePaymentError::Storage(storage) => storage.into(),
         }
     }
@@ -285,6 +294,7 @@ impl From<UpdatePaymentError> for ApiError {
             UpdatePaymentError::VersionExhausted { .. } => {
                 Self::new(ErrorCode::VersionExhausted, error.to_string())
             }
+            UpdatePaymentError::Forbidden(forbidden) => forbidden.into(),
             UpdatePaymentError::Storage(storage) => storage.into(),
         }
     }
@@ -303,6 +313,7 @@ impl From<DeletePaymentError> for ApiError {
 impl From<ListPaymentsError> for ApiError {
     fn from(error: ListPaymentsError) -> Self {
         match error {
+            ListPaymentsError::Forbidden(forbidden) => forbidden.into(),
             ListPaymentsError::Storage(storage) => storage.into(),
         }
     }

@@ -59,7 +59,10 @@ catalogue! {
     IdMismatch = BAD_REQUEST, "id_mismatch", "a PUT whose `data.id` differs from the path id", "data.id 0b9c... does not match the payment id 4ee3... in the path";
     InvalidQuery = BAD_REQUEST, "invalid_query", "a query parameter is malformed, out of range, unknown or repeated", "page[size] must be between 1 and 1000";
     InvalidHeader = BAD_REQUEST, "invalid_header", "`If-Match` is not one entity tag or `*` (several tags included)", "If-Match must be one entity tag such as \"3\" (the payment version) or *";
-    NotFound = NOT_FOUND, "not_found", "no payment has this id", "payment 4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43 not found";
+    Unauthenticated = UNAUTHORIZED, "unauthenticated", "`--auth jwt`: the `Authorization: Bearer` token is missing, malformed, expired or not valid yet, badly signed, signed with an unknown key or another algorithm than its key's (`alg: none` included), or from another issuer or audience; comes with `WWW-Authenticate: Bearer` (`error=\"invalid_token\"` when a token was sent)", "the token has expired";
+    InsufficientScope = FORBIDDEN, "insufficient_scope", "`--auth jwt`: the token's `scope` lacks `payments:read` (GET) or `payments:write` (POST, PUT, DELETE); comes with `WWW-Authenticate: Bearer error=\"insufficient_scope\"`", "this request needs the scope payments:write";
+    Forbidden = FORBIDDEN, "forbidden", "`--auth jwt`: the body's `organisation_id` or `filter[organisation_id]` names an organisation the token does not hold (moving a payment to one included), or the token holds no organisation at all", "organisation 743d5b63-8e6f-432e-a8fa-c5d8d2ee5fcb is not one this token acts for";
+    NotFound = NOT_FOUND, "not_found", "no payment has this id (with `--auth jwt`: none of an organisation the token holds; another organisation's payment is not revealed)", "payment 4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43 not found";
     RouteNotFound = NOT_FOUND, "route_not_found", "no route serves this path", "no such route";
     MethodNotAllowed = METHOD_NOT_ALLOWED, "method_not_allowed", "the path does not support the method used; `Allow` lists those it does", "this route does not support this method";
     PaymentExists = CONFLICT, "payment_exists", "a payment with this id exists with other content", "payment 4ee3a8d8-ca7b-4290-a52c-dd5b6165ec43 already exists with different content";

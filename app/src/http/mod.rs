@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> App {
     let (documented, api) = documented_routes().split_for_parts();
     let metrics = state.metrics.clone();
     let limits = state.limits;
+    let auth = state.auth.clone();
     let mut router = documented;
     for route in DOCS_UI_ROUTES {
         router = router.route(route, get(handlers::docs_ui));
@@ -57,7 +58,7 @@ pub fn router(state: AppState) -> App {
         .keys()
         .map(String::as_str)
         .chain(DOCS_UI_ROUTES);
-    let edge = Edge::new(router, templates, metrics, limits);
+    let edge = Edge::new(router, templates, metrics, limits, auth);
     openapi::publish(|| openapi::finish(api));
     edge
 }
@@ -116,6 +117,7 @@ mod tests {
     fn app() -> App {
         router(AppState {
             service: PaymentService::new(Arc::new(InMemoryPaymentRepository::new())),
+            auth: crate::auth::Authentication::none(),
             writes: None,
             links: Links::new(None),
             metrics: Metrics::new().unwrap(),

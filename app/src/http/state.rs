@@ -4,6 +4,7 @@ use domain::PaymentService;
 
 use super::limits::Limits;
 use super::links::Links;
+use crate::auth::Authentication;
 use crate::commands::AsyncWrites;
 use crate::metrics::Metrics;
 
@@ -12,6 +13,8 @@ use crate::metrics::Metrics;
 pub struct AppState {
     /// The use cases.
     pub service: PaymentService,
+    /// How `/v1/` requests are authenticated (the edge applies it).
+    pub auth: Authentication,
     /// Asynchronous writes (publish, status, wait); `None` in the synchronous write mode.
     pub writes: Option<AsyncWrites>,
     /// The URL builder for response links.

@@ -36,6 +36,8 @@ pub struct Entry<'a> {
     pub latency: Duration,
     /// The request id.
     pub request_id: &'a str,
+    /// The authenticated caller's `sub`, when there is one.
+    pub subject: Option<&'a str>,
 }
 
 /// Where access lines go, set by [`crate::telemetry::init`]; without it (libraries, tests that
@@ -102,6 +104,10 @@ fn write_json(out: &mut Vec<u8>, entry: &Entry<'_>) {
     milliseconds(out, entry.latency);
     out.extend_from_slice(b",\"request_id\":");
     write_json_string(out, entry.request_id);
+    if let Some(subject) = entry.subject {
+        out.extend_from_slice(b",\"sub\":");
+        write_json_string(out, subject);
+    }
     out.extend_from_slice(b",\"target\":\"");
     out.extend_from_slice(TARGET.as_bytes());
     out.extend_from_slice(b"\"}\n");
@@ -118,6 +124,7 @@ struct Pretty {
     status: &'static str,
     latency: &'static str,
     request_id: &'static str,
+    subject: &'static str,
 }
 
 /// A field name as the full format writes it: ` name=`, or italic with a dimmed `=`.
@@ -144,6 +151,7 @@ macro_rules! pretty {
             status: pretty_field!($style, "status"),
             latency: pretty_field!($style, "latency_ms"),
             request_id: pretty_field!($style, "request_id"),
+            subject: pretty_field!($style, "sub"),
         }
     };
 }
@@ -171,6 +179,12 @@ fn write_pretty(out: &mut Vec<u8>, entry: &Entry<'_>, ansi: bool) {
     milliseconds(out, entry.latency);
     out.extend_from_slice(style.request_id.as_bytes());
     out.extend_from_slice(entry.request_id.as_bytes());
+    if let Some(subject) = entry.subject {
+        out.extend_from_slice(style.subject.as_bytes());
+        // Debug-quoted, as the full format writes a string field: a `sub` with spaces or
+        // control characters cannot forge another field or line.
+        out.extend_from_slice(format!("{subject:?}").as_bytes());
+    }
     out.push(b'\n');
 }
 
@@ -201,6 +215,7 @@ mod tests {
             status: 409,
             latency: Duration::from_micros(1_503_250),
             request_id,
+            subject: None,
         }
     }
 
@@ -234,6 +249,23 @@ mod tests {
             "{timestamp}"
         );
         assert!(timestamp.ends_with('Z'));
+    }
+
+    #[test]
+    fn the_caller_s_sub_is_a_field_of_its_own_in_both_formats() {
+        let signed = Entry {
+            subject: Some("client \"7\"\nnext"),
+            ..entry("/v1/payments/x", "req-7")
+        };
+        let json: Value = serde_json::from_str(&line(&signed, LogFormat::Json, false)).unwrap();
+        assert_eq!(json["sub"], "client \"7\"\nnext");
+        let pretty = line(&signed, LogFormat::Pretty, false);
+        assert!(
+            pretty.ends_with(" request_id=req-7 sub=\"client \\\"7\\\"\\nnext\"\n"),
+            "{pretty:?}"
+        );
+        let anonymous = line(&entry("/p", "r"), LogFormat::Json, false);
+        assert!(!anonymous.contains("\"sub\""), "{anonymous}");
     }
 
     #[test]

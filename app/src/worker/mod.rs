@@ -199,7 +199,7 @@ async fn apply(commands: &CommandService, record: &LogRecord) -> Option<domain::
     loop {
         match commands.apply(&command).await {
             Ok(record) => {
-                tracing::debug!(command_id = %command.id, applied = record.outcome().is_some_and(|o| o.is_applied()), "command finished");
+                tracing::debug!(command_id = %command.id, sub = ?command.subject, applied = record.outcome().is_some_and(|o| o.is_applied()), "command finished");
                 return Some(record);
             }
             Err(RepositoryError::Internal(cause)) if internal_failures + 1 >= INTERNAL_ATTEMPTS => {

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use bench::stats::{elapsed_us, percentile};
 use clap::Parser;
 use domain::{
-    CommandBody, CommandId, OrganisationId, PaymentAttributes, PaymentCommand, PaymentContent,
-    PaymentId, Timestamp,
+    Access, CommandBody, CommandId, OrganisationId, PaymentAttributes, PaymentCommand,
+    PaymentContent, PaymentId, Timestamp,
 };
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -160,6 +160,9 @@ fn encoded_command(
         accepted_at: Timestamp::now(),
         // The server writes its request id (a hyphenated UUID) here.
         request_id: Some(uuid::Uuid::now_v7().to_string()),
+        // The benchmark's server runs without authentication.
+        subject: None,
+        access: Access::Unrestricted,
         body: CommandBody::Create {
             content: PaymentContent {
                 organisation_id: organisation,

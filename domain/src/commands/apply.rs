@@ -72,7 +72,11 @@ impl CommandService {
                     id: Some(command.payment_id),
                     content: content.clone(),
                 };
-                match self.payments.create_by(new, command.id).await {
+                match self
+                    .payments
+                    .create_by(&command.access, new, command.id)
+                    .await
+                {
                     Ok(created) if created.newly_created => CommandOutcome::Created {
                         version: created.payment.version(),
                     },
@@ -90,7 +94,11 @@ impl CommandService {
                     content: content.clone(),
                     check: *check,
                 };
-                match self.payments.update_by(update, command.id).await {
+                match self
+                    .payments
+                    .update_by(&command.access, update, command.id)
+                    .await
+                {
                     Ok(payment) => CommandOutcome::Updated {
                         version: payment.version(),
                     },
@@ -149,6 +157,10 @@ impl CommandService {
         );
         for _ in 0..DELETE_ATTEMPTS {
             let stored = match self.payments.get(id).await {
+                // Another organisation's payment is not found, as in the synchronous API.
+                Ok(stored) if !command.access.permits(stored.organisation_id()) => {
+                    return refused(DeletePaymentError::NotFound { id })
+                }
                 Ok(stored) => stored,
                 // Marked on an earlier delivery and gone now: this command removed it.
                 Err(GetPaymentError::NotFound { .. }) if marked => {

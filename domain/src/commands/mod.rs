@@ -15,7 +15,9 @@ pub use apply::CommandService;
 pub use codec::CommandDecodeError;
 pub use outcome::{CommandError, CommandOutcome};
 
-use crate::models::{CommandId, OrganisationId, PaymentContent, PaymentId, Version, VersionCheck};
+use crate::models::{
+    Access, CommandId, OrganisationId, PaymentContent, PaymentId, Version, VersionCheck,
+};
 
 /// A point in time, as milliseconds since the Unix epoch (UTC).
 #[derive(
@@ -105,6 +107,11 @@ pub struct PaymentCommand {
     pub accepted_at: Timestamp,
     /// The id of the HTTP request that sent it, for the logs.
     pub request_id: Option<String>,
+    /// Who sent it (the token's `sub`), for the logs; `None` without authentication.
+    pub subject: Option<String>,
+    /// The organisations the sender acts for: the command is applied with this access, so the
+    /// ownership of the stored payment is checked when it is applied.
+    pub access: Access,
     /// The write.
     pub body: CommandBody,
 }

@@ -1,5 +1,6 @@
 //! The payment model and its value objects.
 
+mod access;
 mod amount;
 mod attributes;
 mod date;
@@ -9,6 +10,7 @@ mod payment;
 pub mod strict;
 mod version;
 
+pub use access::{Access, Forbidden};
 pub use amount::{Amount, Currency, MAX_AMOUNT_LEN};
 pub use attributes::{AttributesReader, PaymentAttributes, DATE_FIELDS, MAX_ATTRIBUTES_DEPTH};
 pub use date::is_calendar_date;

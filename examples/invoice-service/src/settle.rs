@@ -113,6 +113,10 @@ impl InvoiceSettler {
                 Retry::Later => SettleError::TryAgainLater,
                 Retry::Never(detail) => SettleError::Failed(detail),
             }),
+            // `create` acts for every organisation; only `create_as` refuses one.
+            Err(CreatePaymentError::Forbidden(refused)) => {
+                Err(SettleError::Failed(refused.to_string()))
+            }
         }
     }
 

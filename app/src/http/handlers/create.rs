@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::{CommandBody, NewPayment, PaymentId};
 
+use crate::auth::Caller;
 use crate::http::async_write;
 use crate::http::dto::parse_payment_request;
 use crate::http::error::ApiError;
@@ -30,6 +31,7 @@ use crate::http::state::AppState;
 )]
 pub async fn create_payment(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     JsonDocument(document): JsonDocument,
 ) -> Result<Response, ApiError> {
@@ -38,18 +40,23 @@ pub async fn create_payment(
         // The id is chosen now, so the client learns it with the 202.
         let id = request.id.unwrap_or_else(PaymentId::generate);
         let organisation = request.content.organisation_id;
+        // Answered at once, as in the synchronous mode: nothing forbidden enters the log.
+        caller.access.require(organisation)?;
         let body = CommandBody::Create {
             content: request.content,
         };
-        let command = async_write::command(id, organisation, body);
+        let command = async_write::command(&caller, id, organisation, body);
         return async_write::accept(writes, &state.links, &headers, command).await;
     }
     let created = state
         .service
-        .create(NewPayment {
-            id: request.id,
-            content: request.content,
-        })
+        .create_as(
+            &caller.access,
+            NewPayment {
+                id: request.id,
+                content: request.content,
+            },
+        )
         .await?;
     let status = if created.newly_created {
         StatusCode::CREATED

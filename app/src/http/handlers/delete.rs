@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::{CommandBody, Version};
 
+use crate::auth::Caller;
 use crate::http::async_write;
 use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs, PaymentPath};
@@ -23,6 +24,7 @@ use crate::http::state::AppState;
 )]
 pub async fn delete_payment(
     State(state): State<AppState>,
+    caller: Caller,
     PaymentPath(id): PaymentPath,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -43,11 +45,20 @@ pub async fn delete_payment(
         }
     }
     if let Some(writes) = &state.writes {
-        // Keyed by the stored payment's organisation: a payment that is not stored is a 404 now.
-        let organisation = state.service.get(id).await?.organisation_id();
-        let command = async_write::command(id, organisation, CommandBody::Delete { expected });
+        // Keyed by the stored payment's organisation: a payment that is not stored, or not of an
+        // organisation the caller acts for, is a 404 now (and checked again when applied).
+        let organisation = state
+            .service
+            .get_as(&caller.access, id)
+            .await?
+            .organisation_id();
+        let body = CommandBody::Delete { expected };
+        let command = async_write::command(&caller, id, organisation, body);
         return async_write::accept(writes, &state.links, &headers, command).await;
     }
-    state.service.delete(id, expected).await?;
+    state
+        .service
+        .delete_as(&caller.access, id, expected)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::PaymentPath;
 use crate::http::openapi::{params::PaymentIdParam, responses, PAYMENTS_TAG};
@@ -21,8 +22,9 @@ use crate::http::state::AppState;
 )]
 pub async fn get_payment(
     State(state): State<AppState>,
+    caller: Caller,
     PaymentPath(id): PaymentPath,
 ) -> Result<Response, ApiError> {
-    let payment = state.service.get(id).await?;
+    let payment = state.service.get_as(&caller.access, id).await?;
     Ok(response::payment(StatusCode::OK, &payment, &state.links))
 }

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use domain::CommandId;
 
+use crate::auth::Caller;
 use crate::http::async_write::command_response;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
@@ -23,6 +24,7 @@ use crate::http::state::AppState;
 )]
 pub async fn get_payment_command(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = CommandId::parse(&id).map_err(|_| {
@@ -42,7 +44,10 @@ pub async fn get_payment_command(
         return Err(not_found());
     };
     match writes.find(id).await? {
-        Some(record) => Ok(command_response(&record, &state.links)),
-        None => Err(not_found()),
+        // Another organisation's command is not revealed, as for payments.
+        Some(record) if caller.access.permits(record.organisation_id) => {
+            Ok(command_response(&record, &state.links))
+        }
+        Some(_) | None => Err(not_found()),
     }
 }

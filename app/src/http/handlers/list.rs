@@ -4,6 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use domain::{ListQuery, OrganisationId, PageSize, PaymentId};
 
+use crate::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::{query_integer, query_pairs};
 use crate::http::openapi::{params::ListParams, responses, PAYMENTS_TAG};
@@ -21,10 +22,11 @@ use crate::http::state::AppState;
 )]
 pub async fn list_payments(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = parse_list_query(query.as_deref())?;
-    let page = state.service.list(&query).await?;
+    let page = state.service.list_as(&caller.access, &query).await?;
     Ok(response::page(
         &page.items,
         &query,

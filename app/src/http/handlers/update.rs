@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::{CommandBody, FieldError, PaymentUpdate, ValidationError, VersionCheck};
 
+use crate::auth::Caller;
 use crate::http::async_write;
 use crate::http::dto::parse_payment_request;
 use crate::http::error::ApiError;
@@ -32,6 +33,7 @@ use crate::http::state::AppState;
 )]
 pub async fn update_payment(
     State(state): State<AppState>,
+    caller: Caller,
     PaymentPath(id): PaymentPath,
     IfMatch(if_match): IfMatch,
     headers: HeaderMap,
@@ -51,22 +53,22 @@ pub async fn update_payment(
         ))
     })?;
     if let Some(writes) = &state.writes {
-        // Keyed by the organisation the payment is written for; storage is not read first.
+        // Keyed by the organisation the payment is written for; storage is not read first, so
+        // the stored payment's owner is checked when the command is applied (then 404).
         let organisation = request.content.organisation_id;
+        caller.access.require(organisation)?;
         let body = CommandBody::Update {
             content: request.content,
             check,
         };
-        let command = async_write::command(id, organisation, body);
+        let command = async_write::command(&caller, id, organisation, body);
         return async_write::accept(writes, &state.links, &headers, command).await;
     }
-    let payment = state
-        .service
-        .update(PaymentUpdate {
-            id,
-            content: request.content,
-            check,
-        })
-        .await?;
+    let update = PaymentUpdate {
+        id,
+        content: request.content,
+        check,
+    };
+    let payment = state.service.update_as(&caller.access, update).await?;
     Ok(response::payment(StatusCode::OK, &payment, &state.links))
 }

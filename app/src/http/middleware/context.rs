@@ -26,6 +26,8 @@ pub struct RequestContext {
     pub method: Method,
     /// The matched route template; `None` when no route matched.
     pub route: Option<Arc<str>>,
+    /// The authenticated caller's `sub`, when there is one.
+    pub subject: Option<Arc<str>>,
 }
 
 impl RequestContext {
@@ -61,6 +63,7 @@ mod tests {
             request_id: HeaderValue::from_static("req-1"),
             method: Method::PUT,
             route: None,
+            subject: None,
         }
     }
 

@@ -9,14 +9,17 @@
 //!    in-flight gauge, and after the answer the HTTP metrics and the access line
 //!    ([`crate::telemetry::access`]), which so see the final status of everything inside,
 //!    timeouts and panics included;
-//! 3. the request timeout ([`super::timeout`]), bounding the rest, time queued for a slot
+//! 3. authentication, for the payment API only (routes under `/v1/`, see
+//!    [`super::authenticate`]): before the body is read, so a request without a valid token is
+//!    refused whatever it sends; the caller's `sub` joins the request context;
+//! 4. the request timeout ([`super::timeout`]), bounding the rest, time queued for a slot
 //!    included;
-//! 4. the body limit ([`super::body_limit`]): a body declared larger than `--max-body-bytes` is
+//! 5. the body limit ([`super::body_limit`]): a body declared larger than `--max-body-bytes` is
 //!    413 at once; otherwise the body extractor counts what arrives against the same limit;
-//! 5. the concurrency limit, for the payment API only (routes under `/v1/`): health probes and
+//! 6. the concurrency limit, for the payment API only (routes under `/v1/`): health probes and
 //!    scrapes must still answer when the API is saturated, or an overloaded instance would be
 //!    restarted instead of relieved;
-//! 6. a panicking handler becomes the generic 500 ([`super::panic`]).
+//! 7. a panicking handler becomes the generic 500 ([`super::panic`]).
 //!
 //! These were once five axum `from_fn` middlewares and two tower layers. Each of those clones and
 //! boxes the rest of the stack for every request; together they cost about as much CPU as the
@@ -39,11 +42,13 @@ use futures_util::FutureExt as _;
 use tokio::sync::Semaphore;
 use tower::Service;
 
+use super::authenticate::authenticate;
 use super::body_limit::{declared_over, refuse_oversized};
 use super::context::{self, RequestContext};
 use super::panic::panic_response;
 use super::request_id::{self, REQUEST_ID_HEADER};
 use super::timeout::timed_out;
+use crate::auth::{Authentication, Caller};
 use crate::http::limits::Limits;
 use crate::metrics::{Metrics, RouteRecorder};
 use crate::telemetry::access;
@@ -59,6 +64,7 @@ struct Settings {
     metrics: Metrics,
     limits: Limits,
     api_slots: Semaphore,
+    auth: Authentication,
 }
 
 /// See the [module documentation](self).
@@ -70,12 +76,14 @@ pub struct Edge<S> {
 
 impl<S> Edge<S> {
     /// `inner` behind the edge; `templates` are the route templates `inner` serves (in its
-    /// syntax: `/v1/payments/{id}`, `/docs/{*file}`), recording into `metrics`.
+    /// syntax: `/v1/payments/{id}`, `/docs/{*file}`), recording into `metrics`, authenticating
+    /// `/v1/` requests with `auth`.
     pub fn new<'t>(
         inner: S,
         templates: impl IntoIterator<Item = &'t str>,
         metrics: Metrics,
         limits: Limits,
+        auth: Authentication,
     ) -> Self {
         let templates: Vec<&str> = templates.into_iter().collect();
         let mut routes = matchit::Router::new();
@@ -93,6 +101,7 @@ impl<S> Edge<S> {
                     limits.max_concurrent_requests.min(Semaphore::MAX_PERMITS),
                 ),
                 limits,
+                auth,
             }),
         }
     }
@@ -128,7 +137,7 @@ where
     }
 }
 
-async fn serve<S>(settings: Arc<Settings>, inner: S, request: Request) -> Response
+async fn serve<S>(settings: Arc<Settings>, inner: S, mut request: Request) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible> + Send,
     S::Future: Send,
@@ -142,16 +151,33 @@ where
     let is_api = route
         .as_deref()
         .is_some_and(|route| route.starts_with(API_PREFIX));
+    let refusal = match is_api {
+        true => match authenticate(&settings.auth, request.method(), request.headers()).await {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller);
+                None
+            }
+            Err(refusal) => Some(refusal),
+        },
+        false => None,
+    };
     let request_context = RequestContext {
         request_id: request_id.clone(),
         method: request.method().clone(),
         route,
+        subject: request
+            .extensions()
+            .get::<Caller>()
+            .and_then(|caller| caller.subject.clone()),
     };
     // Cheap (a reference count) and only kept when the access line will be written.
     let uri = access::enabled().then(|| request.uri().clone());
     let in_flight = settings.metrics.start_request();
 
     let mut response = context::scope(request_context.clone(), async {
+        if let Some(refusal) = refusal {
+            return refusal;
+        }
         let limit = settings.limits.request_timeout;
         match tokio::time::timeout(limit, handle(&settings, inner, request, is_api)).await {
             Ok(response) => response,
@@ -175,13 +201,14 @@ where
             status,
             latency,
             request_id: request_context.request_id(),
+            subject: request_context.subject.as_deref(),
         });
     }
     response.headers_mut().insert(REQUEST_ID_HEADER, request_id);
     response
 }
 
-/// Steps 4 to 6 of the module documentation.
+/// Steps 5 to 7 of the module documentation.
 async fn handle<S>(settings: &Settings, mut inner: S, request: Request, is_api: bool) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible> + Send,

@@ -2,6 +2,7 @@
 //! whole router, doing in order what the modules below define (see [`edge`] for the order and
 //! why it is one service).
 
+pub mod authenticate;
 pub mod body_limit;
 pub mod context;
 pub mod edge;

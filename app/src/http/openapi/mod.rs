@@ -12,12 +12,16 @@ pub mod schemas;
 use std::sync::OnceLock;
 
 use axum::body::Bytes;
+use axum::http::Method;
 use utoipa::openapi::path::{Operation, Paths};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
     ComponentsBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, RefOr,
 };
 use utoipa_axum::router::UtoipaMethodRouter;
+
+use crate::auth::Scope;
 
 /// The tag of the payments API.
 pub const PAYMENTS_TAG: &str = "payments";
@@ -30,7 +34,15 @@ on `version`), deleted and listed.
 
 Every refusal is a JSON body `{error_code, error_message, details?}` with a stable `error_code`. \
 Every response carries `x-request-id`: the one you sent if it is 1 to 128 visible ASCII \
-characters, a generated UUID otherwise. 503 answers carry `Retry-After`.";
+characters, a generated UUID otherwise. 503 answers carry `Retry-After`.
+
+With `--auth jwt` every `/v1/` operation needs `Authorization: Bearer <JWT>` (use \"Authorize\" \
+to paste one): `scope` must hold the operation's scope (`payments:read` for reads, \
+`payments:write` for writes), and the `organisation_ids` claim the organisations the token acts \
+for. Another organisation's payment is answered 404, as if it did not exist.";
+
+/// The name of the bearer security scheme.
+pub const BEARER_SCHEME: &str = "bearer";
 
 /// The document before the operations are added.
 pub fn base() -> OpenApi {
@@ -58,6 +70,18 @@ pub fn base() -> OpenApi {
         .response(
             responses::UNROUTED_RESPONSE,
             responses::error_response(&responses::UNROUTED),
+        )
+        .security_scheme(
+            BEARER_SCHEME,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT from your identity provider (server started with `--auth jwt`).",
+                    ))
+                    .build(),
+            ),
         )
         .build();
     OpenApiBuilder::new()
@@ -99,20 +123,41 @@ pub fn alias<S>(
 }
 
 fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    operations_by_method(item).map(|(_, operation)| operation)
+}
+
+fn operations_by_method(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (Method, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.patch,
+        (Method::GET, &mut item.get),
+        (Method::PUT, &mut item.put),
+        (Method::POST, &mut item.post),
+        (Method::DELETE, &mut item.delete),
+        (Method::PATCH, &mut item.patch),
     ]
     .into_iter()
-    .filter_map(Option::as_mut)
+    .filter_map(|(method, operation)| operation.as_mut().map(|operation| (method, operation)))
+}
+
+/// The security requirement of every `/v1/` operation: the bearer scheme with the scope the
+/// edge asks for its method ([`Scope::required_for`], the same rule).
+fn require_scopes(document: &mut OpenApi) {
+    for (path, item) in document.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for (method, operation) in operations_by_method(item) {
+            let scope = Scope::required_for(&method).as_str();
+            operation.security = Some(vec![SecurityRequirement::new(BEARER_SCHEME, [scope])]);
+        }
+    }
 }
 
 /// Adds what every operation shares: the optional `x-request-id` header parameter and the
-/// `x-request-id` response header.
+/// `x-request-id` response header; and the bearer scope each `/v1/` operation needs.
 pub fn finish(mut document: OpenApi) -> OpenApi {
+    require_scopes(&mut document);
     for item in document.paths.paths.values_mut() {
         for operation in operations(item) {
             operation

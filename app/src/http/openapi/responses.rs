@@ -72,6 +72,15 @@ pub fn error_response(codes: &[ErrorCode]) -> Response {
         .content("application/json", content);
     if codes
         .iter()
+        .any(|code| matches!(code, Unauthenticated | InsufficientScope))
+    {
+        response = response.header(
+            "WWW-Authenticate",
+            text_header("The bearer challenge (RFC 6750), e.g. `Bearer realm=\"payment-server\", error=\"invalid_token\", error_description=\"the token has expired\"`."),
+        );
+    }
+    if codes
+        .iter()
         .any(|code| code.status() == StatusCode::SERVICE_UNAVAILABLE)
     {
         response = response.header(
@@ -135,6 +144,10 @@ fn with(
 }
 
 const STORAGE: [ErrorCode; 1] = [StorageUnavailable];
+/// Refusals of every `/v1/` operation with `--auth jwt`: no valid token, a token without the
+/// operation's scope, a token holding no organisation (or, with a body or filter, not the one
+/// named).
+const AUTH: [ErrorCode; 3] = [Unauthenticated, InsufficientScope, Forbidden];
 /// Refusals of writes: the storage in the synchronous write mode, the broker in the asynchronous.
 const WRITE: [ErrorCode; 2] = [StorageUnavailable, BrokerUnavailable];
 
@@ -157,12 +170,12 @@ fn accepted() -> (u16, RefOr<Response>) {
 operation_responses! {
     /// `GET /v1/payments`.
     ListPayments => with(
-        errors(&[&[InvalidQuery][..], &STORAGE].concat()),
+        errors(&[&[InvalidQuery][..], &AUTH, &STORAGE].concat()),
         [(200, json_success("A page of payments in ascending id order.", "PaymentListResponse", examples::list_response(), &[]))],
     );
     /// `POST /v1/payments`.
     CreatePayment => with(
-        errors(&[&[InvalidJson, InvalidBody, ValidationFailed, PaymentExists, PayloadTooLarge, UnsupportedMediaType, UnsupportedTransferCoding][..], &WRITE].concat()),
+        errors(&[&[InvalidJson, InvalidBody, ValidationFailed, PaymentExists, PayloadTooLarge, UnsupportedMediaType, UnsupportedTransferCoding][..], &AUTH, &WRITE].concat()),
         [
             accepted(),
             (201, json_success("Created.", "PaymentResponse", examples::payment_response(), &[LOCATION, ETAG])),
@@ -171,22 +184,22 @@ operation_responses! {
     );
     /// `GET /v1/payments/{id}`.
     GetPayment => with(
-        errors(&[&[InvalidId, NotFound][..], &STORAGE].concat()),
+        errors(&[&[InvalidId, NotFound][..], &AUTH, &STORAGE].concat()),
         [(200, json_success("The payment.", "PaymentResponse", examples::payment_response(), &[ETAG]))],
     );
     /// `PUT /v1/payments/{id}`.
     UpdatePayment => with(
-        errors(&[&[InvalidId, InvalidHeader, InvalidJson, InvalidBody, ValidationFailed, IdMismatch, NotFound, VersionConflict, VersionExhausted, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, UnsupportedTransferCoding][..], &WRITE].concat()),
+        errors(&[&[InvalidId, InvalidHeader, InvalidJson, InvalidBody, ValidationFailed, IdMismatch, NotFound, VersionConflict, VersionExhausted, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, UnsupportedTransferCoding][..], &AUTH, &WRITE].concat()),
         [accepted(), (200, json_success("Updated; the version went up by one.", "PaymentResponse", examples::updated_response(), &[ETAG]))],
     );
     /// `DELETE /v1/payments/{id}`.
     DeletePayment => with(
-        errors(&[&[InvalidId, InvalidQuery, NotFound, VersionConflict][..], &WRITE].concat()),
+        errors(&[&[InvalidId, InvalidQuery, NotFound, VersionConflict][..], &AUTH, &WRITE].concat()),
         [accepted(), (204, ResponseBuilder::new().description("Deleted.").build().into())],
     );
     /// `GET /v1/payment-commands/{id}`.
     GetCommand => with(
-        errors(&[&[InvalidId, NotFound][..], &STORAGE].concat()),
+        errors(&[&[InvalidId, NotFound][..], &AUTH, &STORAGE].concat()),
         [(200, json_success("The command's status.", "PaymentCommandResponse", examples::command_response(), &[]))],
     );
     /// `GET /health/live`.
