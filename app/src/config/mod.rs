@@ -3,57 +3,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
-/// Where payments are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StorageKind {
-    /// In process memory: no setup, lost on exit.
-    Memory,
-    /// MongoDB (see the `--mongo-*` options).
-    Mongo,
-}
+mod kinds;
 
-/// How payment writes are carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WriteMode {
-    /// Written to storage before the answer (201/200/204).
-    Sync,
-    /// Published to the command log and answered 202 Accepted; a worker applies them in order
-    /// per organisation.
-    Async,
-}
-
-/// Which command log carries asynchronous writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BrokerKind {
-    /// In process memory: no setup, lost on exit; needs `--role all`.
-    Memory,
-    /// Kafka (see the `--kafka-*` options).
-    Kafka,
-    /// NATS JetStream (see the `--nats-*` options).
-    Nats,
-}
-
-/// What this process runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Role {
-    /// The HTTP API and, with the asynchronous write mode, a worker.
-    All,
-    /// The HTTP API only.
-    Api,
-    /// A worker only: applies commands from the log (plus `/health/*` and `/metrics`).
-    Worker,
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line.
-    Json,
-}
+pub use kinds::{BrokerKind, LogFormat, Role, StorageKind, WriteMode};
 
 /// The payment server: a Form3-style payments REST API.
 #[derive(Debug, Clone, Parser)]
@@ -412,51 +366,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_the_documented_ones() {
-        let config = Config::defaults();
-        assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
-        assert_eq!(config.storage, StorageKind::Memory);
-        assert_eq!(config.max_body_bytes, 1_048_576);
-        assert_eq!(config.mongo_database, "payment");
-        assert!(config.mongo_journal);
-    }
-
-    #[test]
-    fn flags_override_defaults() {
-        let config = Config::try_parse_from([
-            "payment-server",
-            "--storage",
-            "mongo",
-            "--listen",
-            "0.0.0.0:9000",
-            "--mongo-journal",
-            "false",
-        ])
-        .unwrap();
-        assert_eq!(config.storage, StorageKind::Mongo);
-        assert_eq!(config.listen.port(), 9000);
-        assert!(!config.mongo_journal);
-    }
-
-    #[test]
-    fn limits_that_would_refuse_every_request_are_rejected() {
-        for args in [
-            ["--max-concurrent-requests", "0"],
-            ["--max-concurrent-requests", "1000001"],
-            ["--request-timeout-ms", "0"],
-            ["--mongo-max-detached-operations", "0"],
-            ["--nats-partitions", "0"],
-            ["--nats-partitions", "1025"],
-            ["--nats-replicas", "6"],
-            ["--nats-ack-wait-ms", "10"],
-            ["--nats-max-deliver", "0"],
-        ] {
-            let parsed = Config::try_parse_from(["payment-server", args[0], args[1]]);
-            assert!(parsed.is_err(), "{args:?} should be refused");
-        }
-    }
-}
+mod tests;
