@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bench::stats::{elapsed_us, percentile};
+use bench::stats::{elapsed_us, print_result, Tally};
 use clap::{Parser, ValueEnum};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, DateTime, Document};
@@ -63,13 +63,6 @@ struct Args {
     /// Drop the collection first (the first measurement of a run).
     #[arg(long)]
     fresh: bool,
-}
-
-/// What one task saw.
-#[derive(Default)]
-struct Tally {
-    latencies_us: Vec<u64>,
-    errors: u64,
 }
 
 #[tokio::main]
@@ -163,29 +156,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tally
         }));
     }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
+    let mut tallies = Vec::new();
     for task in tasks {
-        let tally = task.await?;
-        latencies.extend(tally.latencies_us);
-        errors += tally.errors;
+        tallies.push(task.await?);
     }
-    let duration_us = elapsed_us(started);
-    let cpu_us = bench::procfs::cpu_time_us(None)
-        .unwrap_or(0)
-        .saturating_sub(cpu_before);
-    latencies.sort_unstable();
-    let pct = |q: f64| percentile(&latencies, q);
-    println!(
-        "BENCH_RESULT {{\"requests\":{},\"duration_us\":{duration_us},\"bytes\":0,\"connect_errors\":0,\
-         \"read_errors\":0,\"write_errors\":0,\"timeouts\":0,\"status_errors\":{errors},\
-         \"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{},\"server_cpu_us\":{cpu_us}}}",
-        latencies.len(),
-        pct(0.50),
-        pct(0.90),
-        pct(0.99),
-        latencies.last().copied().unwrap_or(0),
-    );
+    print_result(tallies, started, cpu_before);
     Ok(())
 }
 
