@@ -245,14 +245,18 @@ mod tests {
         }
     }
 
-    fn applied(status: u64, version: Option<u64>) -> Finished {
+    fn finished(status: &str, http_status: u64, version: Option<u64>) -> Finished {
         Finished {
-            status: "applied".into(),
-            http_status: status,
+            status: status.into(),
+            http_status,
             version,
             accepted_at: 0.0,
             finished_at: 0.1,
         }
+    }
+
+    fn applied(status: u64, version: Option<u64>) -> Finished {
+        finished("applied", status, version)
     }
 
     /// A chain: create, two updates (versions 1 and 2), every command applied.
@@ -284,15 +288,18 @@ mod tests {
         }
     }
 
+    fn judged(
+        tracked: &Tracked,
+        outcomes: &HashMap<String, Finished>,
+        stored: &Stored,
+    ) -> Vec<String> {
+        judge(tracked, outcomes, stored, &mut Checked::default())
+    }
+
     #[test]
     fn a_chain_applied_in_order_and_stored_passes() {
         let (tracked, outcomes) = chain();
-        let failures = judge(
-            &tracked,
-            &outcomes,
-            &stored(2, "3.00"),
-            &mut Checked::default(),
-        );
+        let failures = judged(&tracked, &outcomes, &stored(2, "3.00"));
         assert!(failures.is_empty(), "{failures:?}");
     }
 
@@ -313,19 +320,14 @@ mod tests {
             version: None,
             amount: None,
         };
-        let failures = judge(&tracked, &HashMap::new(), &lost, &mut Checked::default());
+        let failures = judged(&tracked, &HashMap::new(), &lost);
         assert_eq!(failures.len(), 1, "{failures:?}");
     }
 
     #[test]
     fn an_update_applied_twice_fails() {
         let (tracked, outcomes) = chain();
-        let failures = judge(
-            &tracked,
-            &outcomes,
-            &stored(3, "3.00"),
-            &mut Checked::default(),
-        );
+        let failures = judged(&tracked, &outcomes, &stored(3, "3.00"));
         assert_eq!(failures.len(), 1, "{failures:?}");
     }
 
@@ -333,22 +335,8 @@ mod tests {
     fn an_update_applied_out_of_order_fails() {
         // The second update overtook the first: it was refused 409, the first then applied.
         let (tracked, mut outcomes) = chain();
-        outcomes.insert(
-            "/c/2".to_owned(),
-            Finished {
-                status: "rejected".into(),
-                http_status: 409,
-                version: None,
-                accepted_at: 0.0,
-                finished_at: 0.1,
-            },
-        );
-        let failures = judge(
-            &tracked,
-            &outcomes,
-            &stored(1, "2.00"),
-            &mut Checked::default(),
-        );
+        outcomes.insert("/c/2".to_owned(), finished("rejected", 409, None));
+        let failures = judged(&tracked, &outcomes, &stored(1, "2.00"));
         assert!(!failures.is_empty());
     }
 
@@ -356,12 +344,7 @@ mod tests {
     fn a_command_that_never_finishes_fails() {
         let (tracked, mut outcomes) = chain();
         outcomes.remove("/c/1");
-        let failures = judge(
-            &tracked,
-            &outcomes,
-            &stored(2, "3.00"),
-            &mut Checked::default(),
-        );
+        let failures = judged(&tracked, &outcomes, &stored(2, "3.00"));
         assert!(failures.iter().any(|f| f.contains("never finished")));
     }
 
@@ -370,20 +353,10 @@ mod tests {
         let (mut tracked, outcomes) = chain();
         tracked.unknown = Some("update");
         for version in [2, 3] {
-            let failures = judge(
-                &tracked,
-                &outcomes,
-                &stored(version, "x"),
-                &mut Checked::default(),
-            );
+            let failures = judged(&tracked, &outcomes, &stored(version, "x"));
             assert!(failures.is_empty(), "{failures:?}");
         }
-        let failures = judge(
-            &tracked,
-            &outcomes,
-            &stored(4, "x"),
-            &mut Checked::default(),
-        );
+        let failures = judged(&tracked, &outcomes, &stored(4, "x"));
         assert_eq!(failures.len(), 1);
     }
 }

@@ -82,20 +82,16 @@ impl Shared {
         }
     }
 
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn finish(&self, tracked: Tracked) {
-        self.ledger
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .payments
-            .push(tracked);
+        self.ledger().payments.push(tracked);
     }
 
     fn refused(&self, what: String) {
-        self.ledger
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .refused
-            .push(what);
+        self.ledger().refused.push(what);
     }
 
     fn remember(&self, id: &str, organisation: &str) {
@@ -163,41 +159,112 @@ fn classify(answer: &Answer, expected: u16) -> Result<Outcome, Option<String>> {
     }
 }
 
-/// Sends one write of `tracked`; false when the payment is to be followed no further.
-async fn write(
-    http: &Http,
-    shared: &Shared,
-    tracked: &mut Tracked,
-    action: &'static str,
-    request: reqwest::RequestBuilder,
-    expected: u16,
-    amount: Option<String>,
-) -> bool {
-    let answer = http.send(request).await;
-    match classify(&answer, expected) {
-        Ok(outcome) => {
-            tracked.writes.push(Write {
-                action,
-                amount,
-                outcome,
-            });
-            true
+/// One payment being written: sends its writes and keeps them for the ledger.
+struct Payment<'a> {
+    http: &'a Http,
+    shared: &'a Shared,
+    tracked: Tracked,
+    /// Whether writes ask for the synchronous answer (`Prefer: wait=5`).
+    wait: bool,
+}
+
+impl<'a> Payment<'a> {
+    fn new(http: &'a Http, shared: &'a Shared, organisation: &str, wait: bool) -> Self {
+        let tracked = Tracked {
+            id: new_id(),
+            organisation: organisation.to_owned(),
+            source: if wait { "writer" } else { "chain" },
+            writes: Vec::new(),
+            unknown: None,
+        };
+        Payment {
+            http,
+            shared,
+            tracked,
+            wait,
         }
-        Err(None) => {
-            tracked.unknown = Some(action);
-            false
+    }
+
+    fn path(&self) -> String {
+        format!("/v1/payments/{}", self.tracked.id)
+    }
+
+    /// POST with the payment's id; false when the payment is to be followed no further.
+    async fn create(&mut self) -> bool {
+        let body = document(&self.tracked.id, &self.tracked.organisation, "1.00", None);
+        let request = self.http.request(Method::POST, "/v1/payments").json(&body);
+        self.write("create", request, 201, None).await
+    }
+
+    /// PUT naming `version`.
+    async fn update(&mut self, version: u64) -> bool {
+        let amount = format!("{}.00", version + 2);
+        let body = document(
+            &self.tracked.id,
+            &self.tracked.organisation,
+            &amount,
+            Some(version),
+        );
+        let request = self.http.request(Method::PUT, &self.path()).json(&body);
+        self.write("update", request, 200, Some(amount)).await
+    }
+
+    /// DELETE at `version`.
+    async fn delete(&mut self, version: u64) -> bool {
+        let path = format!("{}?version={version}", self.path());
+        let request = self.http.request(Method::DELETE, &path);
+        self.write("delete", request, 204, None).await
+    }
+
+    /// Sends one write; `synchronous` is the status the synchronous API answers (202 is
+    /// expected instead when not waiting).
+    async fn write(
+        &mut self,
+        action: &'static str,
+        request: reqwest::RequestBuilder,
+        synchronous: u16,
+        amount: Option<String>,
+    ) -> bool {
+        let (request, expected) = match self.wait {
+            true => (request.header("prefer", "wait=5"), synchronous),
+            false => (request, 202),
+        };
+        let answer = self.http.send(request).await;
+        match classify(&answer, expected) {
+            Ok(outcome) => {
+                self.tracked.writes.push(Write {
+                    action,
+                    amount,
+                    outcome,
+                });
+                true
+            }
+            Err(None) => {
+                self.tracked.unknown = Some(action);
+                false
+            }
+            Err(Some(message)) => {
+                self.shared.refused(format!(
+                    "{} {action} of payment {}: {message}",
+                    self.tracked.source, self.tracked.id
+                ));
+                false
+            }
         }
-        Err(Some(message)) => {
-            shared.refused(format!(
-                "{} {action} of payment {}: {message}",
-                tracked.source, tracked.id
-            ));
-            false
-        }
+    }
+
+    fn remember(&self) {
+        self.shared
+            .remember(&self.tracked.id, &self.tracked.organisation);
+    }
+
+    fn finish(self) {
+        self.shared.finish(self.tracked);
     }
 }
 
-/// Synchronous-style writes (`Prefer: wait=5`) until `until` (seconds from the start).
+/// Synchronous-style writes (`Prefer: wait=5`) until `until` (seconds from the start): a create,
+/// `updates` PUTs, and for every other payment a DELETE.
 pub async fn writer(
     http: Http,
     shared: Shared,
@@ -211,55 +278,23 @@ pub async fn writer(
     let mut n = 0u64;
     while http.now() < until {
         n += 1;
-        let organisation = organisations[rng.below(organisations.len())].clone();
-        let mut tracked = Tracked {
-            id: new_id(),
-            organisation: organisation.clone(),
-            source: "writer",
-            writes: Vec::new(),
-            unknown: None,
-        };
-        let wait = |r: reqwest::RequestBuilder| r.header("prefer", "wait=5");
-        let create = document(&tracked.id, &organisation, "1.00", None);
-        let mut going = write(
-            &http,
-            &shared,
-            &mut tracked,
-            "create",
-            wait(http.request(Method::POST, "/v1/payments")).json(&create),
-            201,
-            None,
-        )
-        .await;
+        let organisation = &organisations[rng.below(organisations.len())];
+        let mut payment = Payment::new(&http, &shared, organisation, true);
+        let mut going = payment.create().await;
         if going {
-            shared.remember(&tracked.id, &organisation);
+            payment.remember();
         }
-        let path = format!("/v1/payments/{}", tracked.id);
-        for version in 0..updates {
-            if !going || http.now() >= until {
-                break;
-            }
+        let mut version = 0;
+        while going && version < updates && http.now() < until {
             tokio::time::sleep(pace).await;
-            let amount = format!("{}.00", version + 2);
-            let body = document(&tracked.id, &organisation, &amount, Some(version));
-            going = write(
-                &http,
-                &shared,
-                &mut tracked,
-                "update",
-                wait(http.request(Method::PUT, &path)).json(&body),
-                200,
-                Some(amount),
-            )
-            .await;
+            going = payment.update(version).await;
+            version += 1;
         }
         if going && n.is_multiple_of(2) && http.now() < until {
             tokio::time::sleep(pace).await;
-            let updated = tracked.writes.len() as u64 - 1;
-            let request = wait(http.request(Method::DELETE, &format!("{path}?version={updated}")));
-            write(&http, &shared, &mut tracked, "delete", request, 204, None).await;
+            payment.delete(version).await;
         }
-        shared.finish(tracked);
+        payment.finish();
         tokio::time::sleep(pace).await;
     }
 }
@@ -275,52 +310,23 @@ pub async fn chain(
     until: f64,
 ) {
     while http.now() < until {
-        let mut tracked = Tracked {
-            id: new_id(),
-            organisation: organisation.clone(),
-            source: "chain",
-            writes: Vec::new(),
-            unknown: None,
-        };
-        let create = document(&tracked.id, &organisation, "1.00", None);
-        let mut going = write(
-            &http,
-            &shared,
-            &mut tracked,
-            "create",
-            http.request(Method::POST, "/v1/payments").json(&create),
-            202,
-            None,
-        )
-        .await;
-        let path = format!("/v1/payments/{}", tracked.id);
+        let mut payment = Payment::new(&http, &shared, &organisation, false);
+        let mut going = payment.create().await;
         let mut version = 0;
         while going && version < length && http.now() < until {
             tokio::time::sleep(pace).await;
-            let amount = format!("{}.00", version + 2);
-            let body = document(&tracked.id, &organisation, &amount, Some(version));
-            going = write(
-                &http,
-                &shared,
-                &mut tracked,
-                "update",
-                http.request(Method::PUT, &path).json(&body),
-                202,
-                Some(amount),
-            )
-            .await;
+            going = payment.update(version).await;
             version += 1;
         }
         if going {
+            payment.remember();
             // A DELETE is keyed by the stored payment's organisation, so its create must be
             // applied by now: follow the create first (it was the first command of the chain).
-            shared.remember(&tracked.id, &organisation);
-            if created(&http, &tracked).await {
-                let request = http.request(Method::DELETE, &format!("{path}?version={version}"));
-                write(&http, &shared, &mut tracked, "delete", request, 202, None).await;
+            if created(&http, &payment.tracked).await {
+                payment.delete(version).await;
             }
         }
-        shared.finish(tracked);
+        payment.finish();
     }
 }
 

@@ -95,6 +95,7 @@ struct Report {
     failed_requests: usize,
     baseline: Option<Baseline>,
     kills: Vec<KillReport>,
+    timeline: Vec<phases::Second>,
     throughput: Vec<Throughput>,
     failures: Vec<String>,
 }
@@ -211,6 +212,7 @@ async fn run(args: &Args) -> Result<Report, String> {
         ));
     }
     report.baseline = Some(base);
+    report.timeline = phases::timeline(&samples, &commands, args.seconds);
 
     if args.throughput_seconds > 0 {
         let ids: Vec<String> = shared
@@ -233,22 +235,12 @@ fn log(message: &str) {
 }
 
 async fn start_cluster(args: &Args, backing: &Backing, start: Instant) -> Result<Cluster, String> {
-    let mut apis = Vec::new();
-    for n in 1..=args.apis {
-        let mut api = backing
-            .payment_server(&format!("api-{n}"), Role::AsyncApi)
-            .map_err(|e| e.to_string())?;
-        api.start().map_err(|e| e.to_string())?;
-        apis.push(api);
-    }
-    let mut workers = Vec::new();
-    for n in 1..=args.workers {
-        let mut worker = backing
-            .payment_server(&format!("worker-{n}"), Role::Worker)
-            .map_err(|e| e.to_string())?;
-        worker.start().map_err(|e| e.to_string())?;
-        workers.push(worker);
-    }
+    let mut apis = backing
+        .start_many("api", Role::AsyncApi, args.apis)
+        .map_err(|e| e.to_string())?;
+    let mut workers = backing
+        .start_many("worker", Role::Worker, args.workers)
+        .map_err(|e| e.to_string())?;
     let ports: Vec<u16> = apis.iter().map(|a| a.port).collect();
     let mut nginx = backing
         .nginx(&args.nginx, &ports)
@@ -321,14 +313,11 @@ async fn sync_contest(
     count: usize,
     puts: usize,
 ) -> Result<Contest, String> {
-    let mut instances = Vec::new();
-    for n in 1..=count {
-        let mut api = backing
-            .payment_server(&format!("sync-api-{n}"), Role::SyncApi)
-            .map_err(|e| e.to_string())?;
-        api.start().map_err(|e| e.to_string())?;
-        wait_ready(http, &mut api, "/health/ready").await?;
-        instances.push(api);
+    let mut instances = backing
+        .start_many("sync-api", Role::SyncApi, count)
+        .map_err(|e| e.to_string())?;
+    for api in &mut instances {
+        wait_ready(http, api, "/health/ready").await?;
     }
     let clients: Vec<Http> = instances.iter().map(|a| http.at(&a.url())).collect();
     let contest = phases::contest("sync", &clients, puts).await;

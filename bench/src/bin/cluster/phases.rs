@@ -250,6 +250,46 @@ pub fn kill_report(
     }
 }
 
+/// One second of the mixed load.
+#[derive(Debug, Serialize)]
+pub struct Second {
+    /// Seconds from the start of the load.
+    pub at: u64,
+    /// Requests sent in this second.
+    pub requests: usize,
+    /// Of those, failed.
+    pub failed: usize,
+    /// Their p99 (without those that waited for an outcome), ms.
+    pub p99_ms: f64,
+    /// Commands accepted in this second.
+    pub commands: usize,
+    /// The slowest of them, accepted → finished, ms.
+    pub command_max_ms: f64,
+}
+
+/// The load second by second (in report.json: what the kills did, over time).
+pub fn timeline(samples: &[Sample], commands: &[CommandSample], seconds: u64) -> Vec<Second> {
+    (0..seconds)
+        .map(|at| {
+            let (from, to) = (at as f64, at as f64 + 1.0);
+            let figures = figures(samples, commands, from, to, |s| {
+                s.sent >= from && s.sent < to
+            });
+            let accepted = commands
+                .iter()
+                .filter(|c| c.accepted >= from && c.accepted < to);
+            Second {
+                at,
+                requests: figures.requests,
+                failed: figures.failed,
+                p99_ms: figures.p99_ms,
+                commands: accepted.clone().count(),
+                command_max_ms: accepted.map(|c| c.latency * 1e3).fold(0.0, f64::max),
+            }
+        })
+        .collect()
+}
+
 /// Throughput of one request mix through nginx with some number of API instances.
 #[derive(Debug, Serialize, Clone)]
 pub struct Throughput {

@@ -193,6 +193,22 @@ impl Backing {
         })
     }
 
+    /// `count` payment-server processes of `role`, started, named `NAME-1`, `NAME-2`, ...
+    pub fn start_many(
+        &self,
+        name: &str,
+        role: Role,
+        count: usize,
+    ) -> std::io::Result<Vec<Process>> {
+        (1..=count)
+            .map(|n| {
+                let mut process = self.payment_server(&format!("{name}-{n}"), role)?;
+                process.start()?;
+                Ok(process)
+            })
+            .collect()
+    }
+
     /// nginx (not started) in front of `upstreams`, on a free port, with its prefix in `DIR/nginx`.
     pub fn nginx(&self, program: &Path, upstreams: &[u16]) -> std::io::Result<Process> {
         let port = free_port()?;
