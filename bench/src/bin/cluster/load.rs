@@ -292,7 +292,10 @@ pub async fn writer(
         }
         if going && n.is_multiple_of(2) && http.now() < until {
             tokio::time::sleep(pace).await;
-            payment.delete(version).await;
+            // A create whose wait ran out (202) may still be queued: see chain.
+            if created(&http, &payment.tracked).await {
+                payment.delete(version).await;
+            }
         }
         payment.finish();
         tokio::time::sleep(pace).await;
@@ -330,14 +333,18 @@ pub async fn chain(
     }
 }
 
-/// Whether the create of `tracked` is applied (polled for up to 30 s).
+/// Whether the create of `tracked` is applied (a command's outcome is polled for up to 30 s).
 async fn created(http: &Http, tracked: &Tracked) -> bool {
-    let Some(Write {
-        outcome: Outcome::Accepted { location },
-        ..
-    }) = tracked.writes.first()
-    else {
-        return false;
+    let location = match tracked.writes.first() {
+        Some(Write {
+            outcome: Outcome::Accepted { location },
+            ..
+        }) => location,
+        Some(Write {
+            outcome: Outcome::Acked { .. },
+            ..
+        }) => return true,
+        None => return false,
     };
     for _ in 0..300 {
         let answer = http.get(location).await;

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// Where the backing servers are and how the payment servers are configured.
@@ -138,9 +139,29 @@ impl Drop for Process {
     }
 }
 
-/// A loopback port the kernel says is free now.
+/// Ports are taken below the kernel's ephemeral range (32768 and up by default), so that no
+/// outgoing connection takes a killed instance's port before it is started again on it.
+const PORTS: std::ops::Range<u32> = 20_000..32_000;
+
+/// Ports handed out so far by this run (each one once).
+static HANDED_OUT: AtomicU32 = AtomicU32::new(0);
+
+/// A loopback port below the ephemeral range that is free now.
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    let span = PORTS.end - PORTS.start;
+    // Runs side by side start at different places.
+    let offset = std::process::id().wrapping_mul(7_919);
+    for _ in 0..span {
+        let n = HANDED_OUT.fetch_add(1, Ordering::Relaxed);
+        let port = PORTS.start + offset.wrapping_add(n) % span;
+        let port = u16::try_from(port).map_err(std::io::Error::other)?;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(std::io::Error::other(
+        "no free port between 20000 and 32000",
+    ))
 }
 
 impl Backing {
