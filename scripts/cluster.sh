@@ -61,8 +61,14 @@ else
 fi
 
 dir="${CLUSTER_DIR:-$target/cluster-run}"
+# Only a directory an earlier run made (it holds the marker) is emptied.
+if [[ -e "$dir" && -n "$(ls -A "$dir")" && ! -f "$dir/.cluster-run" ]]; then
+  log "$dir is not empty and was not made by this script; set CLUSTER_DIR elsewhere"
+  exit 1
+fi
 rm -rf "$dir"
 mkdir -p "$dir"
+touch "$dir/.cluster-run"
 dir="$(cd "$dir" && pwd)"
 
 started_mongo=""
