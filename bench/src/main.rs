@@ -1,8 +1,10 @@
 //! `bench`: measures the payment server against its ceilings and writes the report.
 //!
 //! Run through `scripts/bench.sh`, which builds everything with `--release`, installs `wrk` if
-//! missing and provides a MongoDB-compatible server. See `docs/benchmarks/README.md`.
+//! missing and provides a MongoDB-compatible server and a Kafka broker. See
+//! `docs/benchmarks/README.md`.
 
+mod asynchronous;
 mod chart;
 mod conditions;
 mod load;
@@ -52,8 +54,8 @@ impl BenchError {
 #[derive(Debug, Parser)]
 #[command(name = "bench")]
 struct Args {
-    /// A few seconds in all: 1-second cells at 16 connections, 2,000 payments for memory,
-    /// written under target/bench-smoke instead of docs/benchmarks.
+    /// Quick: 1-second cells at 16 connections, one round, 2,000 payments for memory, a 5-second
+    /// drain window; written under target/bench-smoke instead of docs/benchmarks.
     #[arg(long)]
     smoke: bool,
     /// Seconds of load per measurement.
@@ -97,6 +99,31 @@ struct Args {
     /// Why the Mongo pair is not measured, when there is no `--mongo-uri` (for the report).
     #[arg(long)]
     mongo_note: Option<String>,
+    /// Kafka bootstrap servers for the asynchronous-write group (which also needs
+    /// `--mongo-uri`); without them the group is not measured.
+    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS")]
+    kafka_brokers: Option<String>,
+    /// Why the asynchronous-write group is not measured, when there are no `--kafka-brokers`
+    /// (for the report).
+    #[arg(long)]
+    kafka_note: Option<String>,
+    /// Organisations the asynchronous-write group's POSTs are spread over (the log keys).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    async_organisations: u32,
+    /// Partitions of the asynchronous-write group's command topics (the server's default).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    kafka_partitions: u32,
+    /// The database server's process, when it runs on this machine: the asynchronous-write
+    /// group reports its CPU time per request.
+    #[arg(long)]
+    database_pid: Option<u32>,
+    /// The broker's process, when it runs on this machine (as `--database-pid`).
+    #[arg(long)]
+    broker_pid: Option<u32>,
+    /// Measure the asynchronous-write group only (give `--out`, or docs/benchmarks is
+    /// rewritten without the other groups).
+    #[arg(long)]
+    only_async: bool,
 }
 
 /// Settings every part of a run reads.
@@ -198,9 +225,34 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let bodies = write_bodies(&settings.work_dir)?;
 
     let mut cells = Vec::new();
-    suite::memory_pair(&settings, &client, &bodies, &mut cells).await?;
+    if !args.only_async {
+        suite::memory_pair(&settings, &client, &bodies, &mut cells).await?;
+    }
     let mut conditions = conditions;
-    if let Some(uri) = &args.mongo_uri {
+    // Before the MongoDB pair: its list cells leave SecantusDB busy with sorted scans their
+    // clients gave up on, which would slow the first writes measured after them.
+    let mut asynchronous = None;
+    if let (Some(uri), Some(brokers)) = (&args.mongo_uri, &args.kafka_brokers) {
+        let setup = asynchronous::AsyncSetup {
+            mongo_uri: uri,
+            brokers,
+            organisations: args.async_organisations as usize,
+            partitions: args.kafka_partitions,
+            backends: asynchronous::backends::Backends {
+                database: args.database_pid,
+                broker: args.broker_pid,
+            },
+        };
+        // A failing broker must not cost the other figures: report why instead.
+        match asynchronous::measure(&settings, &client, &setup).await {
+            Ok(results) => asynchronous = Some(results),
+            Err(error) => {
+                eprintln!("bench: the asynchronous-write group failed: {error}");
+                conditions.kafka_note = Some(format!("failed: {error}"));
+            }
+        }
+    }
+    if let (Some(uri), false) = (&args.mongo_uri, args.only_async) {
         // A failing database server must not cost the in-memory figures: report why instead.
         match suite::mongo_pair(&settings, &client, &bodies, uri, &mut cells).await {
             Ok(()) => {}
@@ -210,15 +262,17 @@ async fn run(args: Args) -> Result<(), BenchError> {
             }
         }
     }
-    let memory = if args.skip_memory {
+    let memory = if args.skip_memory || args.only_async {
         None
     } else {
         Some(memory::measure(&settings, &client, &bodies.post_bytes).await?)
     };
+    conditions.load_average.push(conditions::load_average());
     let results = Results {
         conditions,
         cells,
         memory,
+        asynchronous,
     };
     report::write(&results, &out_dir)?;
     eprintln!("bench: report written to {}", out_dir.display());

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::asynchronous::model::AsyncResults;
 use crate::load::RawResult;
 
 /// The operations measured.
@@ -156,6 +157,9 @@ pub struct Results {
     pub cells: Vec<Cell>,
     /// The memory measurement, unless skipped.
     pub memory: Option<MemoryResult>,
+    /// The asynchronous-write group, when measured (absent from runs before it existed).
+    #[serde(default)]
+    pub asynchronous: Option<AsyncResults>,
 }
 
 /// The machine and settings of a run, for the report.
@@ -187,4 +191,32 @@ pub struct Conditions {
     pub command: String,
     /// Whether the MongoDB pair was measured, and if not why.
     pub mongo_note: Option<String>,
+    /// Whether the asynchronous-write group was measured, and if not why.
+    #[serde(default)]
+    pub kafka_note: Option<String>,
+    /// The machine's load average (1, 5, 15 minutes) when the run started and when it ended:
+    /// other work on a shared machine takes CPU from every measurement.
+    #[serde(default)]
+    pub load_average: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_written_before_the_async_group_existed_still_read() {
+        let json = r#"{
+            "conditions": {"date": "d", "commit": "c", "cpus": 2, "cpu_model": "m", "kernel": "k",
+                "load_generator": "wrk", "seconds": 3, "rounds": 3, "server_cpus": "1",
+                "load_cpus": "0", "server_log": null, "command": "scripts/bench.sh",
+                "mongo_note": null},
+            "cells": [],
+            "memory": null
+        }"#;
+        let results: Results = serde_json::from_str(json).expect("old results read");
+        assert!(results.asynchronous.is_none());
+        assert!(results.conditions.load_average.is_empty());
+        assert_eq!(results.conditions.kafka_note, None);
+    }
 }

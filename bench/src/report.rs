@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::asynchronous;
 use crate::chart;
 use crate::model::{Backend, Cell, Endpoint, MemoryResult, Results};
 use crate::BenchError;
@@ -21,11 +22,14 @@ pub fn write(results: &Results, dir: &Path) -> Result<(), BenchError> {
     Ok(())
 }
 
-/// A target of issue 7 and whether the run met it.
-struct Verdict {
-    target: String,
-    measured: String,
-    met: bool,
+/// A target and whether the run met it.
+pub struct Verdict {
+    /// What the target asks.
+    pub target: String,
+    /// The figure measured.
+    pub measured: String,
+    /// Whether the figure meets the target.
+    pub met: bool,
 }
 
 /// The report as markdown.
@@ -73,6 +77,18 @@ pub fn render(results: &Results) -> String {
             "MongoDB pair",
             c.mongo_note.clone().unwrap_or_else(|| "measured".into()),
         ),
+        (
+            "asynchronous writes",
+            c.kafka_note.clone().unwrap_or_else(|| "measured".into()),
+        ),
+        (
+            "load average (1, 5, 15 min)",
+            match c.load_average.as_slice() {
+                [] => "not recorded".into(),
+                [start] => format!("{start} at the start"),
+                [start, .., end] => format!("{start} at the start, {end} at the end"),
+            },
+        ),
     ];
     for (name, value) in rows {
         let _ = writeln!(out, "| {name} | {value} |");
@@ -95,6 +111,9 @@ pub fn render(results: &Results) -> String {
         if !cells.is_empty() {
             table(&mut out, backend, &cells);
         }
+    }
+    if let Some(asynchronous) = &results.asynchronous {
+        asynchronous::report::render(&mut out, asynchronous);
     }
     if let Some(memory) = &results.memory {
         memory_section(&mut out, memory);
@@ -204,6 +223,9 @@ fn verdicts(results: &Results) -> Vec<Verdict> {
             });
         }
     }
+    if let Some(asynchronous) = &results.asynchronous {
+        verdicts.extend(asynchronous::report::verdicts(asynchronous));
+    }
     if let Some(memory) = &results.memory {
         verdicts.push(Verdict {
             target: "in-memory overhead ≤ 2 KiB per payment beyond its JSON".into(),
@@ -215,7 +237,7 @@ fn verdicts(results: &Results) -> Vec<Verdict> {
 }
 
 /// Requests per second, with a decimal where the rate is low.
-fn rate(per_second: f64) -> String {
+pub fn rate(per_second: f64) -> String {
     if per_second < 100.0 {
         format!("{per_second:.1}")
     } else {

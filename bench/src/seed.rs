@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 use crate::BenchError;
 
 /// Creates `count` payments at `url` (`http://127.0.0.1:PORT`) by POSTing `body` from
-/// `concurrency` connections; returns their ids, taken from the `Location` headers.
+/// `concurrency` connections; returns their ids, taken from the `Location` headers (for a
+/// server with asynchronous writes, which answers 202, the ids of the accepted commands).
 pub async fn create_many(
     client: &reqwest::Client,
     url: &str,
@@ -79,7 +80,7 @@ async fn try_create(
         .await
         .map_err(|e| Retry::Never(BenchError::Failed(format!("POST {endpoint}: {e}"))))?;
     let status = response.status();
-    if status != StatusCode::CREATED {
+    if status != StatusCode::CREATED && status != StatusCode::ACCEPTED {
         let text = response.text().await.unwrap_or_default();
         let error = BenchError::Failed(format!("POST {endpoint}: {status} {text}"));
         return Err(if status == StatusCode::SERVICE_UNAVAILABLE {

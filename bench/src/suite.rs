@@ -150,7 +150,7 @@ async fn measure_pair(
 }
 
 /// The round with the median throughput (for an even count, the lower middle one).
-fn median_by_throughput(mut rounds: Vec<RawResult>) -> RawResult {
+pub fn median_by_throughput(mut rounds: Vec<RawResult>) -> RawResult {
     rounds.sort_by(|a, b| a.per_second().total_cmp(&b.per_second()));
     rounds[(rounds.len() - 1) / 2]
 }

@@ -42,17 +42,21 @@ impl PaymentService {
 
     /// Creates a payment at version 0. Creating again with the same id and the same content
     /// returns the stored payment (safe retry); with other content it is a conflict.
+    ///
+    /// The payment is marked as written by a write id of its own (see
+    /// [`Payment::last_command`]), so a write that storage applied twice (a driver's retry after
+    /// a lost acknowledgement) is recognised as this write's, not answered as a conflict.
     pub async fn create(&self, new: NewPayment) -> Result<Created, CreatePaymentError> {
-        self.create_by(new, None).await
+        self.create_by(new, CommandId::generate()).await
     }
 
-    /// [`PaymentService::create`], the payment marked as written by `command` (`None` for a
-    /// synchronous write). A command delivered again after its payment was stored finds its own
-    /// mark and gets the answer of its first delivery.
+    /// [`PaymentService::create`], the payment marked as written by `command`. A command
+    /// delivered again after its payment was stored finds its own mark and gets the answer of
+    /// its first delivery.
     pub(crate) async fn create_by(
         &self,
         new: NewPayment,
-        command: Option<CommandId>,
+        command: CommandId,
     ) -> Result<Created, CreatePaymentError> {
         let id = new.id.unwrap_or_else(PaymentId::generate);
         let payment = Payment::new(
@@ -61,15 +65,13 @@ impl PaymentService {
             new.content.organisation_id,
             new.content.attributes.clone(),
         )
-        .written_by(command);
+        .written_by(Some(command));
         match self.repository.insert(&payment).await? {
             InsertOutcome::Inserted => Ok(Created {
                 payment,
                 newly_created: true,
             }),
-            InsertOutcome::AlreadyExists(existing)
-                if command.is_some() && existing.last_command() == command =>
-            {
+            InsertOutcome::AlreadyExists(existing) if existing.last_command() == Some(command) => {
                 Ok(Created {
                     payment,
                     newly_created: true,
@@ -95,17 +97,20 @@ impl PaymentService {
 
     /// Replaces a payment's owner and attributes if the client's version checks hold; the
     /// version goes up by one.
+    ///
+    /// Like a create, the new version is marked with a write id of its own, so a write storage
+    /// applied twice is answered as this write's success, not as a version conflict.
     pub async fn update(&self, update: PaymentUpdate) -> Result<Payment, UpdatePaymentError> {
-        self.update_by(update, None).await
+        self.update_by(update, CommandId::generate()).await
     }
 
-    /// [`PaymentService::update`], the new version marked as written by `command` (`None` for a
-    /// synchronous write). A command delivered again after its update was stored finds the
-    /// stored version marked with its id and gets the answer of its first delivery.
+    /// [`PaymentService::update`], the new version marked as written by `command`. A command
+    /// delivered again after its update was stored finds the stored version marked with its id
+    /// and gets the answer of its first delivery.
     pub(crate) async fn update_by(
         &self,
         update: PaymentUpdate,
-        command: Option<CommandId>,
+        command: CommandId,
     ) -> Result<Payment, UpdatePaymentError> {
         let id = update.id;
         let expected = match update.check {
@@ -131,14 +136,14 @@ impl PaymentService {
             update.content.organisation_id,
             update.content.attributes,
         )
-        .written_by(command);
+        .written_by(Some(command));
         match self.repository.update(&replacement, expected).await? {
             WriteOutcome::Written => Ok(replacement),
             WriteOutcome::NotFound => Err(UpdatePaymentError::NotFound { id }),
             WriteOutcome::VersionConflict { actual } => {
-                if command.is_some() {
+                if actual == next {
                     if let Some(stored) = self.repository.find(id).await? {
-                        if stored.last_command() == command {
+                        if stored.last_command() == Some(command) {
                             return Ok(stored);
                         }
                     }

@@ -38,6 +38,31 @@ async fn create_without_id_inserts_a_uuid_v7_payment_at_version_0() {
     assert!(created.payment.has_content(&content("1.00")));
 }
 
+/// A driver that retried an insert whose acknowledgement was lost meets the payment its first
+/// attempt stored: the service recognises its own mark and answers a new payment (201), not an
+/// identical retry (200).
+#[tokio::test]
+async fn a_create_storage_applied_twice_is_answered_as_created() {
+    let id = PaymentId::generate();
+    let mut repository = MockPaymentRepository::new();
+    repository
+        .expect_insert()
+        .times(1)
+        .returning(|payment| Ok(InsertOutcome::AlreadyExists(payment.clone())));
+
+    let created = service(repository)
+        .create(NewPayment {
+            id: Some(id),
+            content: content("1.00"),
+        })
+        .await
+        .unwrap();
+
+    assert!(created.newly_created);
+    assert!(created.payment.last_command().is_some());
+    assert_eq!(created.payment.version(), Version::INITIAL);
+}
+
 #[tokio::test]
 async fn create_with_existing_id_and_same_content_returns_the_stored_payment() {
     let id = PaymentId::generate();

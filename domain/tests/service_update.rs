@@ -5,9 +5,11 @@
 mod common;
 
 use common::{content, service, stored, unavailable, version};
+use std::sync::{Arc, Mutex};
+
 use domain::{
-    MockPaymentRepository, PaymentId, PaymentUpdate, UpdatePaymentError, Version, VersionCheck,
-    WriteOutcome,
+    CommandId, MockPaymentRepository, PaymentId, PaymentUpdate, UpdatePaymentError, Version,
+    VersionCheck, WriteOutcome,
 };
 use mockall::predicate::eq;
 
@@ -44,8 +46,76 @@ async fn update_writes_the_replacement_at_the_next_version_when_the_expected_one
 
         let updated = service(repository).update(update(id, check)).await.unwrap();
 
-        assert_eq!(updated, stored(id, 5, "9.99"), "{check:?}");
+        let mark = updated.last_command();
+        assert!(mark.is_some(), "a write carries an id of its own");
+        assert_eq!(updated, stored(id, 5, "9.99").written_by(mark), "{check:?}");
     }
+}
+
+/// A driver that retried an update whose acknowledgement was lost finds the version its first
+/// attempt wrote: the service recognises its own mark and answers success, not a conflict.
+#[tokio::test]
+async fn an_update_storage_applied_twice_is_answered_as_written() {
+    let id = PaymentId::generate();
+    let written = Arc::new(Mutex::new(None));
+    let mut repository = MockPaymentRepository::new();
+    let keep = Arc::clone(&written);
+    repository
+        .expect_update()
+        .times(1)
+        .returning(move |replacement, _| {
+            *keep.lock().unwrap() = Some(replacement.clone());
+            Ok(WriteOutcome::VersionConflict { actual: version(5) })
+        });
+    let read = Arc::clone(&written);
+    repository
+        .expect_find()
+        .with(eq(id))
+        .times(1)
+        .returning(move |_| Ok(read.lock().unwrap().clone()));
+
+    let updated = service(repository)
+        .update(update(id, VersionCheck::Document(version(4))))
+        .await;
+
+    let stored_by_us = written
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("an update was asked");
+    assert_eq!(updated, Ok(stored_by_us));
+}
+
+/// The same conflict with a version another write produced (its mark differs) stays a conflict.
+#[tokio::test]
+async fn a_conflict_with_another_writes_version_stays_a_conflict() {
+    let id = PaymentId::generate();
+    let mut repository = MockPaymentRepository::new();
+    repository
+        .expect_update()
+        .times(1)
+        .returning(|_, _| Ok(WriteOutcome::VersionConflict { actual: version(5) }));
+    repository
+        .expect_find()
+        .with(eq(id))
+        .times(1)
+        .returning(move |_| {
+            Ok(Some(
+                stored(id, 5, "1.00").written_by(Some(CommandId::generate())),
+            ))
+        });
+
+    let updated = service(repository)
+        .update(update(id, VersionCheck::Document(version(4))))
+        .await;
+
+    assert_eq!(
+        updated,
+        Err(UpdatePaymentError::VersionConflict {
+            expected: version(4),
+            actual: version(5),
+        })
+    );
 }
 
 #[tokio::test]
@@ -83,6 +153,12 @@ async fn update_maps_a_stale_version_to_conflict_or_failed_precondition_by_check
             .expect_update()
             .times(1)
             .returning(|_, _| Ok(WriteOutcome::VersionConflict { actual: version(2) }));
+        // Version 2 is the one this write would have produced: the service looks whether the
+        // stored one is its own (a write storage applied twice); another write's is not.
+        repository
+            .expect_find()
+            .with(eq(id))
+            .returning(move |_| Ok(Some(stored(id, 2, "1.00"))));
 
         let updated = service(repository).update(update(id, check)).await;
 

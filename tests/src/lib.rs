@@ -21,6 +21,7 @@ pub mod arbitrary;
 pub mod hostile;
 pub mod kafka;
 pub mod mongo;
+pub mod nats;
 pub mod raw;
 pub mod requests;
 pub mod rules;
@@ -101,6 +102,17 @@ impl TestApp {
     /// unchanged on it and so proves that both modes answer alike.
     pub async fn spawn_async(backend: Backend) -> TestApp {
         Self::spawn_with(backend, |config| config.write_mode = WriteMode::Async).await
+    }
+
+    /// Like [`TestApp::spawn_async`], on NATS JetStream instead of the in-memory broker: a
+    /// stream of this server's own on the NATS test server (see [`nats`]), with 4 partitions.
+    pub async fn spawn_async_nats(backend: Backend) -> TestApp {
+        let nats = nats::test_config(&nats::server_url());
+        Self::spawn_with(backend, |config| {
+            nats::configure(config, nats);
+            config.write_mode = WriteMode::Async;
+        })
+        .await
     }
 
     /// [`TestApp::spawn_async`] with the Kafka test broker (a topic and group of its own, see
@@ -233,8 +245,15 @@ impl TestApp {
 
     /// Reads the command status at `location` until it is finished; its `data`.
     pub async fn finished_command(&self, location: &str) -> Value {
+        self.finished_command_within(location, Duration::from_secs(60))
+            .await
+    }
+
+    /// Reads the command status at `location` until it is finished, for at most `limit`; its
+    /// `data`.
+    pub async fn finished_command_within(&self, location: &str, limit: Duration) -> Value {
         let path = location.to_owned();
-        eventually("the command finishes", Duration::from_secs(60), || async {
+        eventually("the command finishes", limit, || async {
             let reply = self.get(&path).await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
             let data = reply.body["data"].clone();
@@ -374,9 +393,12 @@ pub fn waiting_client() -> reqwest::Client {
 }
 
 /// Generates one `#[tokio::test]` per listed async test function and per backend and write mode
-/// (modules `memory`, `mongo`, `memory_async` and `mongo_async` with the in-memory broker, and
-/// `mongo_kafka` with the Kafka test broker); each function takes the [`TestApp`] to test. On MongoDB each test gets
-/// a database of its own (see [`mongo`]).
+/// (modules `memory`, `mongo`, `memory_async` and `mongo_async` with the in-memory broker,
+/// `mongo_kafka` with the Kafka test broker and `mongo_nats` with NATS JetStream, both on
+/// MongoDB); each function takes the [`TestApp`] to test. On MongoDB each test gets a database
+/// of its own (see [`mongo`]), on Kafka a topic and group (see [`kafka`]), on NATS a stream (see
+/// [`nats`]); a second server a test starts with [`TestApp::spawn_like`] shares them, and its
+/// worker shares the log's partitions.
 #[macro_export]
 macro_rules! backend_tests {
     ($($case:ident),+ $(,)?) => {
@@ -430,6 +452,19 @@ macro_rules! backend_tests {
                     let database = $crate::mongo::TestDatabase::create().await;
                     super::$case(
                         $crate::TestApp::spawn_async_kafka($crate::Backend::Mongo(database)).await,
+                    )
+                    .await;
+                }
+            )+
+        }
+
+        mod mongo_nats {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let database = $crate::mongo::TestDatabase::create().await;
+                    super::$case(
+                        $crate::TestApp::spawn_async_nats($crate::Backend::Mongo(database)).await,
                     )
                     .await;
                 }

@@ -45,7 +45,7 @@ async fn assert_unavailable_in_time(log: &KafkaCommandLog) {
 /// machine.)
 async fn appends(log: &KafkaCommandLog, payload: &'static [u8]) -> domain::LogPosition {
     eventually("appends succeed", RECOVERY, || async {
-        log.append(b"organisation", payload).await.ok()
+        log.append("command", b"organisation", payload).await.ok()
     })
     .await
 }

@@ -37,9 +37,13 @@ async fn sequential(log: &KafkaCommandLog, count: usize) -> Duration {
     let payload = payload();
     let started = Instant::now();
     for n in 0..count {
-        log.append(format!("organisation-{}", n % 100).as_bytes(), &payload)
-            .await
-            .expect("append");
+        log.append(
+            &n.to_string(),
+            format!("organisation-{}", n % 100).as_bytes(),
+            &payload,
+        )
+        .await
+        .expect("append");
     }
     started.elapsed()
 }
@@ -53,7 +57,9 @@ async fn concurrent(log: &Arc<KafkaCommandLog>, tasks: usize, each: usize) -> Du
                 let payload = payload();
                 for n in 0..each {
                     let key = format!("organisation-{}", (task * each + n) % 100);
-                    log.append(key.as_bytes(), &payload).await.expect("append");
+                    log.append(&key, key.as_bytes(), &payload)
+                        .await
+                        .expect("append");
                 }
             })
         })
@@ -70,7 +76,9 @@ async fn append_throughput_sequential_and_64_concurrent() {
     for linger in [Duration::ZERO, Duration::from_millis(5)] {
         let log = log_with_linger(linger).await;
         let started = Instant::now();
-        log.append(b"warm-up", &payload()).await.expect("append");
+        log.append("warm-up", b"warm-up", &payload())
+            .await
+            .expect("append");
         println!("linger {linger:?}: first append {:?}", started.elapsed());
 
         let count = if linger.is_zero() { 2_000 } else { 200 };
@@ -93,7 +101,9 @@ async fn append_to_delivery_latency() {
     let log = log_with_linger(Duration::ZERO).await;
     let subscription = log.subscribe().await.expect("subscribe");
     // Join the group before measuring.
-    log.append(b"warm-up", b"0").await.expect("append");
+    log.append("warm-up", b"warm-up", b"0")
+        .await
+        .expect("append");
     while subscription
         .next(Duration::from_secs(1))
         .await
@@ -104,7 +114,7 @@ async fn append_to_delivery_latency() {
     let mut latencies = Vec::new();
     for n in 0..200 {
         let started = Instant::now();
-        log.append(b"organisation", format!("{n}").as_bytes())
+        log.append(&n.to_string(), b"organisation", format!("{n}").as_bytes())
             .await
             .expect("append");
         let record = subscription

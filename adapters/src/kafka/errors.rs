@@ -5,10 +5,15 @@ use std::time::Duration;
 use domain::LogError;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
-/// `error` from `what` (e.g. "append") as a [`LogError`]: the refusals no retry can change are
+/// `error` from `what` (e.g. "append") as a [`LogError`]: a record too large is
+/// [`LogError::TooLarge`], the other refusals no retry can change are
 /// [`LogError::Internal`]; everything else (timeouts, brokers down, leaders moving, a group
 /// rebalancing) is [`LogError::Unavailable`].
 pub(super) fn log_error(what: &str, error: &KafkaError) -> LogError {
+    use RDKafkaErrorCode as Code;
+    if let Some(Code::MessageSizeTooLarge | Code::InvalidMessageSize) = error.rdkafka_error_code() {
+        return LogError::TooLarge(format!("{what}: {error}"));
+    }
     let permanent = match error {
         KafkaError::ClientConfig(..) | KafkaError::ClientCreation(_) | KafkaError::Nul(_) => true,
         KafkaError::MessageConsumptionFatal(_) => true,
@@ -96,6 +101,17 @@ mod tests {
         ] {
             let error = log_error("append", &KafkaError::MessageProduction(code));
             assert!(matches!(error, LogError::Internal(_)), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn a_record_larger_than_the_broker_takes_is_too_large() {
+        for code in [
+            RDKafkaErrorCode::MessageSizeTooLarge,
+            RDKafkaErrorCode::InvalidMessageSize,
+        ] {
+            let error = log_error("append", &KafkaError::MessageProduction(code));
+            assert!(matches!(error, LogError::TooLarge(_)), "{code:?}");
         }
     }
 }

@@ -201,7 +201,9 @@ impl KafkaCommandLog {
 
 #[async_trait]
 impl CommandLog for KafkaCommandLog {
-    async fn append(&self, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError> {
+    // The idempotent producer keeps its own retries from storing a record twice: the id is not
+    // needed.
+    async fn append(&self, _id: &str, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError> {
         let appended = self.shared.appender.append(key, payload).await;
         if let Err(error) = &appended {
             self.recheck_topic_after(error);

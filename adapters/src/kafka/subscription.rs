@@ -154,6 +154,7 @@ impl LogSubscription for KafkaSubscription {
                 position: LogPosition { partition, offset },
                 key: message.key().unwrap_or_default().to_vec(),
                 payload: message.payload().unwrap_or_default().to_vec(),
+                delivery_limit_reached: false,
             }));
         }
     }

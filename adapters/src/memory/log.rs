@@ -108,7 +108,7 @@ fn murmur2(data: &[u8]) -> u32 {
 
 #[async_trait]
 impl CommandLog for InMemoryCommandLog {
-    async fn append(&self, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError> {
+    async fn append(&self, _id: &str, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError> {
         let partition = partition_of(key, self.shared.partitions);
         let position = {
             let mut state = self.shared.lock();
@@ -187,6 +187,7 @@ impl MemorySubscription {
                     },
                     key: key.clone(),
                     payload: payload.clone(),
+                    delivery_limit_reached: false,
                 });
             }
         }

@@ -4,7 +4,7 @@
 //! ```text
 //! { _id: "<payment uuid>", version: Int64, organisation_id: "<uuid>",
 //!   attributes: { ...the JSON attributes as a sub-document... },
-//!   last_command: "<command uuid>" | null,
+//!   last_command: "<uuid of the write that produced this version>" | null,
 //!   created_at: Date, updated_at: Date }
 //! ```
 //!

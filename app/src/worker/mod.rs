@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{
-    CommandLog, CommandService, LogRecord, LogSubscription, PaymentCommand, RepositoryError,
+    CommandLog, CommandService, LogPosition, LogRecord, LogSubscription, PaymentCommand,
+    RepositoryError,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -129,15 +130,46 @@ async fn lane(
             continue;
         }
         resume_at = None;
-        if let Some(finished) = apply(&commands, &record).await {
+        let finished = match record.delivery_limit_reached {
+            false => apply(&commands, &record).await,
+            true => give_up(&commands, &record).await,
+        };
+        if let Some(finished) = finished {
             metrics.finished(&finished);
         }
-        if let Err(error) = subscription.commit(record.position).await {
-            // The next holder of the partition applies the command again: exactly once in
-            // effect all the same.
-            tracing::warn!(%error, partition, offset, "command position not committed");
-        }
+        commit(&*subscription, &record).await;
     }
+}
+
+/// Commits `record`'s position; a failure is logged, not retried.
+async fn commit(subscription: &dyn LogSubscription, record: &LogRecord) {
+    let LogPosition { partition, offset } = record.position;
+    if let Err(error) = subscription.commit(record.position).await {
+        // The next holder of the partition applies the command again: exactly once in effect
+        // all the same.
+        tracing::warn!(%error, partition, offset, "command position not committed");
+    }
+}
+
+/// Finishes a record the log will not deliver again (every delivery so far went to a worker
+/// that died before committing it, as often as the log allows): a command that keeps killing
+/// its workers is recorded rejected with `internal_error` rather than tried once more. A
+/// command applied before is not changed: the first outcome recorded wins.
+async fn give_up(commands: &CommandService, record: &LogRecord) -> Option<domain::CommandRecord> {
+    let position = record.position;
+    let Some(accepted) = PaymentCommand::decode_record(&record.payload) else {
+        tracing::error!(
+            partition = position.partition,
+            offset = position.offset,
+            "log record is not a command; skipped"
+        );
+        return None;
+    };
+    tracing::error!(command_id = %accepted.id, partition = position.partition,
+        offset = position.offset, "command delivered as often as the log allows; rejected");
+    let reason = "the command was delivered as often as the command log allows, each time to a \
+        worker that stopped before finishing it";
+    retry_unavailable(|| commands.reject(accepted.clone(), reason.to_owned())).await
 }
 
 /// Applies one record until its outcome is stored, and returns the stored record. Unavailable

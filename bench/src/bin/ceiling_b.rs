@@ -13,6 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bench::stats::{elapsed_us, percentile};
 use clap::{Parser, ValueEnum};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, DateTime, Document};
@@ -267,17 +268,4 @@ fn payment(id: &str, version: i64, attributes: &Document) -> Document {
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-fn elapsed_us(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX)
-}
-
-/// The `q` quantile of sorted `values` (nearest rank).
-fn percentile(values: &[u64], q: f64) -> u64 {
-    if values.is_empty() {
-        return 0;
-    }
-    let rank = (q * values.len() as f64).ceil() as usize;
-    values[rank.clamp(1, values.len()) - 1]
 }

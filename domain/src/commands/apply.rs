@@ -72,7 +72,7 @@ impl CommandService {
                     id: Some(command.payment_id),
                     content: content.clone(),
                 };
-                match self.payments.create_by(new, Some(command.id)).await {
+                match self.payments.create_by(new, command.id).await {
                     Ok(created) if created.newly_created => CommandOutcome::Created {
                         version: created.payment.version(),
                     },
@@ -90,7 +90,7 @@ impl CommandService {
                     content: content.clone(),
                     check: *check,
                 };
-                match self.payments.update_by(update, Some(command.id)).await {
+                match self.payments.update_by(update, command.id).await {
                     Ok(payment) => CommandOutcome::Updated {
                         version: payment.version(),
                     },

@@ -32,16 +32,17 @@ impl Payment {
         }
     }
 
-    /// The same payment, marked as written by the asynchronous write `command`.
+    /// The same payment, marked as written by the write `command` (see [`Payment::last_command`]).
     pub fn written_by(mut self, command: Option<CommandId>) -> Self {
         self.last_command = command;
         self
     }
 
-    /// The asynchronous write (command) that produced this version, `None` for a synchronous
-    /// write. Storage keeps it with the payment, so a command delivered again after a crash can
-    /// tell that its own effect is already stored (exactly-once effect over at-least-once
-    /// delivery).
+    /// The write that produced this version: the command's id for an asynchronous write, an id
+    /// of its own for a synchronous one (`None` for payments stored before writes were marked).
+    /// Storage keeps it with the payment, so a command delivered again after a crash, or a
+    /// write the storage driver retried after it was stored, can tell that its own effect is
+    /// already there (exactly-once effect over at-least-once delivery).
     pub fn last_command(&self) -> Option<CommandId> {
         self.last_command
     }

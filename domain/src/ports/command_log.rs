@@ -14,7 +14,8 @@ pub enum LogError {
     /// (it may also have been stored: an append that timed out has an unknown outcome).
     #[error("command log unavailable: {0}")]
     Unavailable(String),
-    /// The record is larger than the log takes: a smaller one may succeed, a retry cannot.
+    /// The record is larger than the log accepts (Kafka: `message.max.bytes`; NATS: the
+    /// server's `max_payload`, 1 MiB by default); nothing was stored, and a retry cannot succeed.
     #[error("command too large for the log: {0}")]
     TooLarge(String),
     /// The log refused the record for good (misconfigured topic, authorisation, ...).
@@ -40,22 +41,32 @@ pub struct LogRecord {
     pub key: Vec<u8>,
     /// The bytes appended.
     pub payload: Vec<u8>,
+    /// The log delivered this record as often as it allows without a commit (NATS: the
+    /// consumer's `max_deliver`; each earlier delivery went to a reader that stopped or lost the
+    /// partition before committing it): the reader must not apply it again, but finish it
+    /// otherwise (the worker records it rejected) and commit it. Always false on a log without
+    /// such a limit.
+    pub delivery_limit_reached: bool,
 }
 
 /// A partitioned command log.
 ///
 /// Contract (checked by `adapters`' log contract suite on every adapter):
 /// - `append` returns only after the log stored the record durably, as the log defines it
-///   (Kafka: `acks=all` on an idempotent producer); a log that does not answer within the
-///   adapter's configured bound MUST be [`LogError::Unavailable`], never a hang and never `Ok`.
+///   (Kafka: `acks=all` on an idempotent producer; NATS JetStream: the stream's publish
+///   acknowledgement); a log that does not answer within the adapter's configured bound MUST be
+///   [`LogError::Unavailable`], never a hang and never `Ok`.
+/// - Each record is appended with an id unique to it (the command id). A log that deduplicates
+///   (NATS JetStream: `Nats-Msg-Id`) stores an append retried with the same id once, within its
+///   window, so an adapter may retry an append whose acknowledgement was lost.
 /// - Records with the same key always land on the same partition, and within a partition they
 ///   are read in the order they were appended.
 /// - Readers of one group share the partitions: each partition is read by one subscription at a
 ///   time, from the group's committed position.
 #[async_trait]
 pub trait CommandLog: Send + Sync {
-    /// Appends `payload` under `key` and returns where it was stored.
-    async fn append(&self, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError>;
+    /// Appends `payload` under `key`, as the record named `id`, and returns where it was stored.
+    async fn append(&self, id: &str, key: &[u8], payload: &[u8]) -> Result<LogPosition, LogError>;
 
     /// Joins the readers' group: the subscription is given some or all partitions and reads
     /// each from its committed position.
@@ -74,6 +85,12 @@ pub trait CommandLog: Send + Sync {
 /// order; a record not committed is delivered again to whichever subscription holds its
 /// partition after this one is dropped or loses the partition (at-least-once). After
 /// `commit(p)`, a new subscription starts reading `p.partition` after `p.offset`.
+///
+/// A log may hold a partition's next record back until the one delivered before it is
+/// committed (NATS JetStream: one unacknowledged message per partition's consumer, the price of
+/// strict order across a failover); readers commit each record of a partition before they wait
+/// for the next one of it. Committing a record again is harmless (a worker does, for a record
+/// delivered again after it was applied: a log that lost the first commit waits for it).
 #[async_trait]
 pub trait LogSubscription: Send + Sync {
     /// The next record of any partition held, waiting at most `wait`; `None` when none came.

@@ -1,9 +1,10 @@
-//! Asynchronous writes through Kafka with worker **processes** (the real binary, `--role
-//! worker`) on one consumer group, one of them killed with SIGKILL mid-run: per-organisation
-//! order holds and every command is applied exactly once in effect.
+//! Asynchronous writes with worker **processes** (the real binary, `--role worker`) sharing one
+//! broker's partitions, one of them killed with SIGKILL mid-run: per-organisation order holds
+//! and every command is applied exactly once in effect. Each case runs on Kafka and on NATS
+//! JetStream.
 //!
 //! The API runs in this process (`--role api`); storage is MongoDB (shared by every process),
-//! the broker the Kafka test broker (`tests::kafka`).
+//! the broker the Kafka test broker (`tests::kafka`) or the NATS test server (`tests::nats`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -14,6 +15,8 @@ use std::thread;
 use std::time::Duration;
 
 use app::config::{BrokerKind, Role, WriteMode};
+use app::Config;
+use clap::Parser;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tests::mongo::TestDatabase;
@@ -36,71 +39,118 @@ fn binary() -> PathBuf {
     binary
 }
 
-/// Where the commands go: a topic and group of this test only, on the test broker.
+/// The longest one command may take to finish: a group that rebalances on a loaded two-core
+/// machine (several worker processes, the storage and the broker on it) pauses for seconds.
+const FINISH_LIMIT: Duration = Duration::from_secs(60);
+
+/// Partitions of the test topic or stream: fewer than the keys, so workers share them.
+const PARTITIONS: u32 = 4;
+
+/// Where the commands go: a topic and group, or a stream, of this test only, on the test
+/// broker.
 struct Topology {
     database: Arc<TestDatabase>,
-    brokers: String,
-    topic: String,
-    group: String,
+    broker: BrokerKind,
+    /// The broker options, as command-line flags (the API's configuration is parsed from the
+    /// same flags, so both sides agree).
+    flags: Vec<String>,
 }
 
 impl Topology {
-    fn new(database: Arc<TestDatabase>) -> Topology {
+    fn new(database: Arc<TestDatabase>, broker: BrokerKind) -> Topology {
         let unique = domain::PaymentId::generate().as_uuid().simple().to_string();
+        let partitions = PARTITIONS.to_string();
+        let flags: Vec<String> = match broker {
+            BrokerKind::Kafka => vec![
+                "--kafka-brokers",
+                &tests::kafka::bootstrap_servers(),
+                "--kafka-topic",
+                &format!("test-commands-{unique}"),
+                "--kafka-group",
+                &format!("test-workers-{unique}"),
+                "--kafka-partitions",
+                &partitions,
+                "--kafka-session-timeout-ms",
+                "2000",
+                "--kafka-fetch-wait-ms",
+                "50",
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+            BrokerKind::Nats => {
+                let nats = tests::nats::test_config(&tests::nats::server_url());
+                let ack_wait = tests::nats::TEST_ACK_WAIT.as_millis().to_string();
+                vec![
+                    "--nats-url",
+                    &nats.url,
+                    "--nats-stream",
+                    &nats.stream,
+                    "--nats-subject",
+                    &nats.subject,
+                    "--nats-partitions",
+                    &partitions,
+                    "--nats-ack-wait-ms",
+                    &ack_wait,
+                ]
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+            }
+            BrokerKind::Memory => panic!("the in-memory broker has no worker processes"),
+        };
         Topology {
             database,
-            brokers: tests::kafka::bootstrap_servers(),
-            topic: format!("test-commands-{unique}"),
-            group: format!("test-workers-{unique}"),
+            broker,
+            flags,
         }
+    }
+
+    /// The broker flags of this topology.
+    fn broker_args(&self) -> Vec<String> {
+        let broker = match self.broker {
+            BrokerKind::Kafka => "kafka",
+            BrokerKind::Nats => "nats",
+            BrokerKind::Memory => "memory",
+        };
+        let mut args = vec!["--broker".to_owned(), broker.to_owned()];
+        args.extend(self.flags.iter().cloned());
+        args
     }
 
     /// The API in this process: asynchronous writes, no worker.
     async fn api(&self) -> TestApp {
-        let (brokers, topic, group) =
-            (self.brokers.clone(), self.topic.clone(), self.group.clone());
+        let mut args = vec!["payment-server".to_owned()];
+        args.extend(self.broker_args());
+        let parsed = Config::try_parse_from(args).expect("the broker flags parse");
         TestApp::spawn_with(Backend::Mongo(self.database.clone()), move |config| {
             config.write_mode = WriteMode::Async;
             config.role = Role::Api;
-            config.broker = BrokerKind::Kafka;
-            config.kafka_brokers = brokers;
-            config.kafka_topic = topic;
-            config.kafka_group = group;
-            config.kafka_partitions = 4;
-            config.kafka_session_timeout_ms = 2_000;
-            config.kafka_fetch_wait_ms = 50;
+            config.broker = parsed.broker;
+            config.kafka_brokers = parsed.kafka_brokers;
+            config.kafka_topic = parsed.kafka_topic;
+            config.kafka_group = parsed.kafka_group;
+            config.kafka_partitions = parsed.kafka_partitions;
+            config.kafka_session_timeout_ms = parsed.kafka_session_timeout_ms;
+            config.kafka_fetch_wait_ms = parsed.kafka_fetch_wait_ms;
+            config.nats_url = parsed.nats_url;
+            config.nats_stream = parsed.nats_stream;
+            config.nats_subject = parsed.nats_subject;
+            config.nats_partitions = parsed.nats_partitions;
+            config.nats_ack_wait_ms = parsed.nats_ack_wait_ms;
         })
         .await
         .without_waiting()
     }
 
-    /// A worker process on the same storage, topic and group.
+    /// A worker process on the same storage and broker topology.
     fn worker(&self) -> Worker {
         let mut child = Command::new(binary())
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args([
-                "--role",
-                "worker",
-                "--write-mode",
-                "async",
-                "--broker",
-                "kafka",
-            ])
+            .args(["--role", "worker", "--write-mode", "async"])
+            .args(self.broker_args())
             .args(["--storage", "mongo", "--mongo-uri", self.database.uri()])
             .args(["--mongo-database", self.database.name()])
-            .args([
-                "--kafka-brokers",
-                &self.brokers,
-                "--kafka-topic",
-                &self.topic,
-            ])
-            .args(["--kafka-group", &self.group, "--kafka-partitions", "4"])
-            .args([
-                "--kafka-session-timeout-ms",
-                "2000",
-                "--kafka-fetch-wait-ms",
-                "50",
-            ])
             .env("RUST_LOG", "warn,app::worker=debug")
             .stdout(Stdio::piped())
             .spawn()
@@ -157,9 +207,8 @@ fn command_id(location: &str) -> String {
 /// 50 PUTs of one payment sent back to back (each after the previous 202, naming the version
 /// the previous one produces), two workers on the group, the one applying them killed halfway:
 /// all 50 end applied, in order, and the payment ends at version 50.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fifty_puts_stay_in_order_across_a_killed_worker() {
-    let topology = Topology::new(TestDatabase::create().await);
+async fn fifty_puts_stay_in_order_across_a_killed_worker(broker: BrokerKind) {
+    let topology = Topology::new(TestDatabase::create().await, broker);
     let api = topology.api().await;
     let first = topology.worker();
     let second = topology.worker();
@@ -173,7 +222,7 @@ async fn fifty_puts_stay_in_order_across_a_killed_worker() {
         .unwrap()
         .to_owned();
     let create = command_id(created.header("location").unwrap());
-    api.finished_command(created.header("location").unwrap())
+    api.finished_command_within(created.header("location").unwrap(), FINISH_LIMIT)
         .await;
     let holder_is_first = eventually(
         "a worker logs the create",
@@ -216,7 +265,7 @@ async fn fifty_puts_stay_in_order_across_a_killed_worker() {
     }
 
     for (n, location) in locations.iter().enumerate() {
-        let finished = api.finished_command(location).await;
+        let finished = api.finished_command_within(location, FINISH_LIMIT).await;
         assert_eq!(finished["status"], "applied", "PUT {n}: {finished}");
         assert_eq!(finished["result"]["version"], n + 1, "PUT {n}: {finished}");
     }
@@ -232,12 +281,11 @@ async fn fifty_puts_stay_in_order_across_a_killed_worker() {
 /// 1,000 creates and updates over 20 organisations, a worker killed in the middle and a new one
 /// started: every command finishes, every payment's version equals its applied updates, and no
 /// outcome read during the run changes afterwards.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_commands_apply_exactly_once_across_a_killed_worker() {
+async fn a_thousand_commands_apply_exactly_once_across_a_killed_worker(broker: BrokerKind) {
     const ORGANISATIONS: usize = 20;
     const PAYMENTS: usize = 10; // per organisation
     const UPDATES: usize = 4; // per payment: 200 creates + 800 updates
-    let topology = Topology::new(TestDatabase::create().await);
+    let topology = Topology::new(TestDatabase::create().await, broker);
     let api = topology.api().await;
     let doomed = topology.worker();
     let _other = topology.worker();
@@ -282,7 +330,7 @@ async fn a_thousand_commands_apply_exactly_once_across_a_killed_worker() {
 
     let mut first_seen = BTreeMap::new();
     for location in &locations {
-        let finished = api.finished_command(location).await;
+        let finished = api.finished_command_within(location, FINISH_LIMIT).await;
         assert_eq!(finished["status"], "applied", "{finished}");
         first_seen.insert(location.clone(), finished);
     }
@@ -300,3 +348,30 @@ async fn a_thousand_commands_apply_exactly_once_across_a_killed_worker() {
         assert_eq!(&again.body["data"], seen, "an outcome changed: {location}");
     }
 }
+
+/// Each case once per broker that runs in worker processes (modules `kafka` and `nats`).
+macro_rules! per_broker {
+    ($($case:ident),+ $(,)?) => {
+        mod kafka {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(app::config::BrokerKind::Kafka).await;
+                }
+            )+
+        }
+        mod nats {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(app::config::BrokerKind::Nats).await;
+                }
+            )+
+        }
+    };
+}
+
+per_broker!(
+    fifty_puts_stay_in_order_across_a_killed_worker,
+    a_thousand_commands_apply_exactly_once_across_a_killed_worker,
+);
