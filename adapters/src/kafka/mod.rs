@@ -22,8 +22,11 @@
 //!     ..KafkaConfig::default()
 //! })
 //! .await?;
-//! // Stored on every in-sync replica when this returns; the key picks the partition.
-//! let position = log.append(b"organisation-id", b"the command").await?;
+//! // Stored on every in-sync replica when this returns; the key picks the partition, the id
+//! // (the command's) names the record.
+//! let position = log
+//!     .append("the-command-id", b"organisation-id", b"the command")
+//!     .await?;
 //!
 //! let subscription = log.subscribe().await?;
 //! while let Some(record) = subscription.next(Duration::from_secs(1)).await? {
