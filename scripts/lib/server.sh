@@ -14,7 +14,7 @@ server_binary() {
   local profile="${1:-release}" flag=()
   [[ "$profile" == release ]] && flag=(--release)
   cargo build --quiet "${flag[@]}" --workspace --all-features --bin payment-server >&2
-  printf '%s\n' "target/$profile/payment-server"
+  printf '%s\n' "${CARGO_TARGET_DIR:-target}/$profile/payment-server"
 }
 
 # start_server BINARY LOG_FILE [ARGS...]: starts it on a free port; sets SERVER_PID and
