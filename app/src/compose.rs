@@ -11,6 +11,7 @@ use domain::{CommandLog, CommandService, PaymentRepository, PaymentService};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::auth::Authentication;
 use crate::command_metrics::CommandMetrics;
 use crate::commands::AsyncWrites;
 use crate::config::{BrokerKind, Config, Role, WriteMode};
@@ -26,7 +27,7 @@ const MEMORY_LOG_PARTITIONS: u32 = 32;
 
 /// Everything one process runs, built from its configuration.
 pub struct Composed {
-    /// The HTTP service (every role serves `/health/*` and `/metrics`).
+    /// The HTTP service: the whole API, or for `--role worker` only `/health/*` and `/metrics`.
     pub http: App,
     /// The worker, when this process applies commands.
     pub worker: Option<Worker>,
@@ -88,22 +89,29 @@ pub async fn compose_with(
         }),
         _ => None,
     };
-    let state = AppState {
-        service,
-        auth: config
+    // A worker serves no payment route, so it has nothing to authenticate.
+    let worker_only = config.role == Role::Worker;
+    let auth = match worker_only {
+        true => Authentication::none(),
+        false => config
             .auth
             .build(config.listen)
             .await
             .map_err(StartupError::Config)?,
+    };
+    let state = AppState {
+        service,
+        auth,
         writes,
         links: Links::new(config.public_base_url.as_deref()),
         metrics,
         limits: http_limits(config),
     };
-    Ok(Composed {
-        http: http::router(state),
-        worker,
-    })
+    let http = match worker_only {
+        true => http::operations_router(state),
+        false => http::router(state),
+    };
+    Ok(Composed { http, worker })
 }
 
 fn needs_log(config: &Config) -> bool {

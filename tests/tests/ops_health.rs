@@ -58,3 +58,33 @@ async fn liveness_stays_ok_when_storage_is_unreachable() {
 
     assert_eq!(reply.status, StatusCode::OK);
 }
+
+/// A worker (`--role worker`) serves its probes and metrics, and no payment route: a write sent
+/// to it must not be applied synchronously, past the command log and its order.
+#[tokio::test]
+async fn a_worker_serves_probes_and_metrics_but_no_payment_route() {
+    let log = tests::kafka::test_config(&tests::kafka::bootstrap_servers());
+    let app = TestApp::spawn_with(tests::Backend::Memory, move |config| {
+        config.write_mode = app::config::WriteMode::Async;
+        config.role = app::config::Role::Worker;
+        config.broker = app::config::BrokerKind::Kafka;
+        config.kafka_brokers = log.brokers;
+        config.kafka_topic = log.topic;
+        config.kafka_group = log.group;
+    })
+    .await
+    .without_waiting();
+
+    assert_eq!(app.get("/health/live").await.status, StatusCode::OK);
+    assert_eq!(app.fetch("/metrics").await.status(), StatusCode::OK);
+    let document = tests::payment_document(&tests::new_organisation_id(), "1.00");
+    app.post("/v1/payments", &document)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "route_not_found");
+    app.get("/v1/payments")
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "route_not_found");
+    app.get("/openapi.json")
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "route_not_found");
+}

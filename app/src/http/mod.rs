@@ -63,6 +63,27 @@ pub fn router(state: AppState) -> App {
     edge
 }
 
+/// What a worker process serves (`--role worker`): `/health/live`, `/health/ready` and
+/// `/metrics`, behind the same edge, and JSON 404s for everything else. Never the payments API:
+/// a worker that answered writes would write them synchronously, past the command log and its
+/// per-organisation order.
+pub fn operations_router(state: AppState) -> App {
+    let metrics = state.metrics.clone();
+    let limits = state.limits;
+    let auth = state.auth.clone();
+    let (router, api) = OpenApiRouter::new()
+        .routes(routes!(handlers::health_live))
+        .routes(routes!(handlers::health_ready))
+        .routes(routes!(handlers::metrics))
+        .split_for_parts();
+    let router = router
+        .fallback(handlers::route_not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .with_state(state);
+    let templates = api.paths.paths.keys().map(String::as_str);
+    Edge::new(router, templates, metrics, limits, auth)
+}
+
 /// The complete API document.
 pub fn document() -> OpenApi {
     openapi::finish(documented_routes().into_openapi())
