@@ -629,6 +629,30 @@ async fn the_api_document_declares_the_bearer_scheme_and_each_operations_scope()
     assert!(checked >= 10, "{checked} operations");
 }
 
+/// Without authentication no operation needs a token, and the served document says so (a
+/// client generated from it, or schemathesis, must not send or expect one).
+#[tokio::test]
+async fn a_server_without_auth_documents_no_security() {
+    let open = TestApp::spawn(Backend::Memory).await;
+    let strict = strict_server(Backend::Memory, WriteMode::Sync).await;
+
+    let document = open.get("/openapi.json").await.body;
+
+    assert!(
+        document["components"]["securitySchemes"]["bearer"].is_null(),
+        "{}",
+        document["components"]
+    );
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(operation["security"].is_null(), "{method} {path}");
+        }
+    }
+    // The same process still serves the secured document from its server with auth.
+    let secured = strict.get("/openapi.json").await.body;
+    assert!(secured["components"]["securitySchemes"]["bearer"].is_object());
+}
+
 #[tokio::test]
 async fn a_server_reachable_from_other_hosts_refuses_to_start_without_auth() {
     let mut config = Config::defaults();

@@ -1,12 +1,14 @@
 //! `GET /openapi.json`.
 
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::error::ApiError;
 use crate::http::openapi::{published, responses, OPERATIONS_TAG};
+use crate::http::state::AppState;
 
-/// This API's OpenAPI 3.1 document.
+/// This API's OpenAPI 3.1 document: with the bearer scheme and scopes when authentication is on.
 #[utoipa::path(
     get,
     path = "/openapi.json",
@@ -14,8 +16,8 @@ use crate::http::openapi::{published, responses, OPERATIONS_TAG};
     operation_id = "openapi_document",
     responses(responses::Document)
 )]
-pub async fn openapi_document() -> Response {
-    match published() {
+pub async fn openapi_document(State(state): State<AppState>) -> Response {
+    match published(state.auth.is_on()) {
         Some(Ok(json)) => ([(CONTENT_TYPE, "application/json")], json.clone()).into_response(),
         Some(Err(error)) => {
             tracing::error!(%error, "serializing the API document failed");

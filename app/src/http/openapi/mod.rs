@@ -182,21 +182,54 @@ pub fn finish(mut document: OpenApi) -> OpenApi {
 /// The document as served, serialized once: set by the first router built (every router
 /// documents the same routes), read by `GET /openapi.json`, which cannot build it itself: the
 /// document lists that handler's own route.
-static PUBLISHED: OnceLock<Result<Bytes, String>> = OnceLock::new();
+static PUBLISHED: OnceLock<Published> = OnceLock::new();
+
+/// The served document in both forms: with the bearer scheme and each operation's scope (a
+/// server with `--auth jwt`), and without them (`--auth none`: no operation needs a token, so
+/// the document must not say one does).
+struct Published {
+    secured: Result<Bytes, String>,
+    open: Result<Bytes, String>,
+}
 
 /// Publishes the document `document` builds (the router's routes, [`finish`]ed) for
 /// [`published`], unless a router has already.
 pub fn publish(document: impl FnOnce() -> OpenApi) {
     PUBLISHED.get_or_init(|| {
-        document()
-            .to_json()
-            .map(Bytes::from)
-            .map_err(|error| error.to_string())
+        let secured = document();
+        let open = without_security(secured.clone());
+        let json = |document: OpenApi| {
+            document
+                .to_json()
+                .map(Bytes::from)
+                .map_err(|error| error.to_string())
+        };
+        Published {
+            secured: json(secured),
+            open: json(open),
+        }
     });
 }
 
-/// The published document's JSON, or why it could not be serialized; `None` before any router
-/// was built.
-pub fn published() -> Option<&'static Result<Bytes, String>> {
-    PUBLISHED.get()
+/// `document` for a server without authentication: no security requirement on any operation
+/// and no security scheme.
+pub fn without_security(mut document: OpenApi) -> OpenApi {
+    for item in document.paths.paths.values_mut() {
+        for operation in operations(item) {
+            operation.security = None;
+        }
+    }
+    if let Some(components) = document.components.as_mut() {
+        components.security_schemes.remove(BEARER_SCHEME);
+    }
+    document
+}
+
+/// The published document's JSON for a server with (`secured`) or without authentication, or
+/// why it could not be serialized; `None` before any router was built.
+pub fn published(secured: bool) -> Option<&'static Result<Bytes, String>> {
+    PUBLISHED.get().map(|published| match secured {
+        true => &published.secured,
+        false => &published.open,
+    })
 }
