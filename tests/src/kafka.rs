@@ -59,6 +59,22 @@ pub fn test_config(brokers: &str) -> KafkaConfig {
     }
 }
 
+/// Points a server's `--broker` at the topic and group `log` describes (its brokers, session
+/// timeout and fetch wait), with 4 partitions.
+pub fn configure(config: &mut app::Config, log: KafkaConfig) {
+    config.broker = app::config::BrokerKind::Kafka;
+    config.kafka_brokers = log.brokers;
+    config.kafka_topic = log.topic;
+    config.kafka_group = log.group;
+    config.kafka_partitions = 4;
+    config.kafka_session_timeout_ms = millis(log.session_timeout);
+    config.kafka_fetch_wait_ms = millis(log.fetch_wait);
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// A log on `config`, its topic created.
 pub async fn open_log(config: &KafkaConfig) -> KafkaCommandLog {
     let log = KafkaCommandLog::open(config)

@@ -121,14 +121,8 @@ impl TestApp {
     pub async fn spawn_async_kafka(backend: Backend) -> TestApp {
         let log = kafka::test_config(&kafka::bootstrap_servers());
         Self::spawn_with(backend, move |config| {
+            kafka::configure(config, log);
             config.write_mode = WriteMode::Async;
-            config.broker = app::config::BrokerKind::Kafka;
-            config.kafka_brokers = log.brokers;
-            config.kafka_topic = log.topic;
-            config.kafka_group = log.group;
-            config.kafka_partitions = 4;
-            config.kafka_session_timeout_ms = 2_000;
-            config.kafka_fetch_wait_ms = 50;
         })
         .await
     }

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::config::{BrokerKind, WriteMode};
+use app::config::WriteMode;
 use reqwest::StatusCode;
 use tests::tansu::PrivateKafkaServer;
 use tests::{eventually, new_organisation_id, payment_document, Backend, TestApp};
@@ -21,14 +21,8 @@ async fn a_killed_broker_gives_503_then_writes_resume_without_a_restart() {
     let broker = PrivateKafkaServer::start().await;
     let log = tests::kafka::test_config(broker.bootstrap());
     let app = TestApp::spawn_with(Backend::Memory, move |config| {
+        tests::kafka::configure(config, log);
         config.write_mode = WriteMode::Async;
-        config.broker = BrokerKind::Kafka;
-        config.kafka_brokers = log.brokers;
-        config.kafka_topic = log.topic;
-        config.kafka_group = log.group;
-        config.kafka_partitions = 4;
-        config.kafka_session_timeout_ms = 2_000;
-        config.kafka_fetch_wait_ms = 50;
         config.broker_timeout_ms = BROKER_TIMEOUT_MS;
     })
     .await

@@ -65,12 +65,9 @@ async fn liveness_stays_ok_when_storage_is_unreachable() {
 async fn a_worker_serves_probes_and_metrics_but_no_payment_route() {
     let log = tests::kafka::test_config(&tests::kafka::bootstrap_servers());
     let app = TestApp::spawn_with(tests::Backend::Memory, move |config| {
+        tests::kafka::configure(config, log);
         config.write_mode = app::config::WriteMode::Async;
         config.role = app::config::Role::Worker;
-        config.broker = app::config::BrokerKind::Kafka;
-        config.kafka_brokers = log.brokers;
-        config.kafka_topic = log.topic;
-        config.kafka_group = log.group;
     })
     .await
     .without_waiting();

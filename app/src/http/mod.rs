@@ -41,24 +41,17 @@ const DOCS_UI_ROUTES: [&str; 3] = ["/docs", "/docs/", "/docs/{*file}"];
 /// the API document for `GET /openapi.json`.
 pub fn router(state: AppState) -> App {
     let (documented, api) = documented_routes().split_for_parts();
-    let metrics = state.metrics.clone();
-    let limits = state.limits;
-    let auth = state.auth.clone();
     let mut router = documented;
     for route in DOCS_UI_ROUTES {
         router = router.route(route, get(handlers::docs_ui));
     }
-    let router = router
-        .fallback(handlers::route_not_found)
-        .method_not_allowed_fallback(handlers::method_not_allowed)
-        .with_state(state);
     let templates = api
         .paths
         .paths
         .keys()
         .map(String::as_str)
         .chain(DOCS_UI_ROUTES);
-    let edge = Edge::new(router, templates, metrics, limits, auth);
+    let edge = behind_edge(router, templates, state);
     openapi::publish(|| openapi::finish(api));
     edge
 }
@@ -68,19 +61,24 @@ pub fn router(state: AppState) -> App {
 /// a worker that answered writes would write them synchronously, past the command log and its
 /// per-organisation order.
 pub fn operations_router(state: AppState) -> App {
+    let (router, api) = probe_routes().split_for_parts();
+    behind_edge(router, api.paths.paths.keys().map(String::as_str), state)
+}
+
+/// `router` with JSON 404/405 answers, behind [`middleware::edge`] (which names the route of a
+/// request by `templates`) with `state`'s metrics, limits and authentication.
+fn behind_edge<'t>(
+    router: Router<AppState>,
+    templates: impl IntoIterator<Item = &'t str>,
+    state: AppState,
+) -> App {
     let metrics = state.metrics.clone();
     let limits = state.limits;
     let auth = state.auth.clone();
-    let (router, api) = OpenApiRouter::new()
-        .routes(routes!(handlers::health_live))
-        .routes(routes!(handlers::health_ready))
-        .routes(routes!(handlers::metrics))
-        .split_for_parts();
     let router = router
         .fallback(handlers::route_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state);
-    let templates = api.paths.paths.keys().map(String::as_str);
     Edge::new(router, templates, metrics, limits, auth)
 }
 
@@ -113,14 +111,18 @@ fn documented_routes() -> OpenApiRouter<AppState> {
                 handlers::delete_payment
             ),
         ));
-    let operations = OpenApiRouter::new()
-        .routes(routes!(handlers::health_live))
-        .routes(routes!(handlers::health_ready))
-        .routes(routes!(handlers::metrics))
-        .routes(routes!(handlers::openapi_document));
+    let operations = probe_routes().routes(routes!(handlers::openapi_document));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(payments)
         .merge(operations)
+}
+
+/// The routes every role serves: the health probes and the metrics.
+fn probe_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::health_live))
+        .routes(routes!(handlers::health_ready))
+        .routes(routes!(handlers::metrics))
 }
 
 #[cfg(test)]
