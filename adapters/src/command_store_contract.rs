@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use domain::{
-    CommandAction, CommandError, CommandId, CommandOutcome, CommandRecord, CommandStatus,
-    CommandStore, OrganisationId, PaymentId, Timestamp, UpdatePaymentError, Version,
+    CommandAction, CommandError, CommandId, CommandOutcome, CommandPage, CommandRecord,
+    CommandStatus, CommandStore, OrganisationId, PaymentId, Timestamp, UpdatePaymentError, Version,
 };
 
 /// The store under test.
@@ -27,6 +27,7 @@ macro_rules! command_store_contract {
             concurrent_finishers_all_get_the_one_stored_outcome,
             a_command_finishes_without_having_been_recorded_accepted,
             marking_a_delete_never_reopens_a_finished_record,
+            the_records_of_one_page_read_back_however_they_were_stored,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -166,4 +167,30 @@ pub async fn marking_a_delete_never_reopens_a_finished_record(store: Store) {
     store.record_finished(&done).await.unwrap();
     store.mark_deleting(&accepted).await.unwrap();
     assert_eq!(store.find(accepted.id).await.unwrap(), Some(done));
+}
+
+/// Records whose ids share a page ([`CommandPage`]), as an API instance issues them, read back
+/// whether they were stored together or late, in more calls than MongoDB gives a page
+/// documents, and beside another page's; a finished one reads back finished; an id of the page
+/// never recorded is `None`.
+pub async fn the_records_of_one_page_read_back_however_they_were_stored(store: Store) {
+    let (page, other) = (CommandPage::generate(), CommandPage::generate());
+    let of = |page: CommandPage| CommandRecord {
+        id: page.id(),
+        ..sample_record()
+    };
+    let mut stored: Vec<CommandRecord> = (0..50).map(|_| of(page)).collect();
+    store.record_accepted(&stored).await.unwrap();
+    for _ in 0..10 {
+        let late = vec![of(page), of(other), of(page)];
+        store.record_accepted(&late).await.unwrap();
+        stored.extend(late);
+    }
+    let done = finished(&stored[7], updated(2));
+    store.record_finished(&done).await.unwrap();
+    stored[7] = done;
+    for record in &stored {
+        assert_eq!(store.find(record.id).await.unwrap().as_ref(), Some(record));
+    }
+    assert_eq!(store.find(page.id()).await.unwrap(), None);
 }

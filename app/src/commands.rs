@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use domain::{
-    CommandId, CommandLog, CommandRecord, CommandService, LogError, PaymentCommand, RepositoryError,
+    CommandId, CommandLog, CommandPage, CommandRecord, CommandService, LogError, PaymentCommand,
+    RepositoryError,
 };
 use tokio::sync::mpsc;
 
@@ -16,6 +17,10 @@ use crate::command_metrics::CommandMetrics;
 const ACCEPTED_QUEUE: usize = 8192;
 /// Most accepted records written in one call of the command store.
 const ACCEPTED_BATCH: usize = 512;
+/// How long the background writer gathers accepted records before it stores them, so that a
+/// peak costs the store about one write per interval (a page, see [`CommandPage`]) instead of
+/// one per command. Other instances see a command `accepted` that much later.
+const ACCEPTED_GATHER: Duration = Duration::from_millis(10);
 /// How often a waiting request looks for its command's outcome.
 const WAIT_POLL: Duration = Duration::from_millis(20);
 
@@ -43,6 +48,31 @@ pub struct AsyncWrites {
     /// Accepted records not written to the store yet, so this instance never answers 404 for a
     /// command it has just accepted.
     pending: Pending,
+    /// The page new command ids are issued from; the writer turns to a new one as it stores.
+    page: CurrentPage,
+}
+
+/// The page command ids are issued from.
+#[derive(Clone)]
+struct CurrentPage(Arc<Mutex<CommandPage>>);
+
+impl CurrentPage {
+    fn new() -> Self {
+        Self(Arc::new(Mutex::new(CommandPage::generate())))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CommandPage> {
+        // A copy in and out: nothing can panic while it is held.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn id(&self) -> CommandId {
+        self.lock().id()
+    }
+
+    fn turn(&self) {
+        *self.lock() = CommandPage::generate();
+    }
 }
 
 /// Accepted records on their way to the store.
@@ -77,7 +107,13 @@ impl AsyncWrites {
     ) -> Self {
         let (accepted, queue) = mpsc::channel(ACCEPTED_QUEUE);
         let pending = Pending::default();
-        tokio::spawn(write_accepted(commands.clone(), queue, pending.clone()));
+        let page = CurrentPage::new();
+        tokio::spawn(write_accepted(
+            commands.clone(),
+            queue,
+            pending.clone(),
+            page.clone(),
+        ));
         Self {
             log,
             commands,
@@ -86,7 +122,13 @@ impl AsyncWrites {
             metrics,
             accepted,
             pending,
+            page,
         }
+    }
+
+    /// A fresh id for a command to publish, from this instance's current page.
+    pub fn command_id(&self) -> CommandId {
+        self.page.id()
     }
 
     /// The longest a request may wait for an outcome (`Prefer: wait`).
@@ -162,14 +204,27 @@ impl AsyncWrites {
 }
 
 /// Writes accepted records in batches, off the request path: the point of asynchronous writes
-/// is that a peak of requests does not press on the database.
+/// is that a peak of requests does not press on the database. Each batch gathers for
+/// [`ACCEPTED_GATHER`] (or until it is full); then new ids come from a new page, and the batch is
+/// stored: mostly one page, plus the records of the previous one whose broker acknowledgement
+/// came after it was stored.
 async fn write_accepted(
     commands: CommandService,
     mut queue: mpsc::Receiver<CommandRecord>,
     pending: Pending,
+    page: CurrentPage,
 ) {
     let mut batch = Vec::with_capacity(ACCEPTED_BATCH);
     while queue.recv_many(&mut batch, ACCEPTED_BATCH).await > 0 {
+        let deadline = tokio::time::Instant::now() + ACCEPTED_GATHER;
+        while batch.len() < ACCEPTED_BATCH {
+            let room = ACCEPTED_BATCH - batch.len();
+            match tokio::time::timeout_at(deadline, queue.recv_many(&mut batch, room)).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        page.turn();
         if let Err(error) = commands.record_accepted(&batch).await {
             // The worker records the outcome regardless; only the early `accepted` status of
             // these commands is lost to other instances.

@@ -6,6 +6,10 @@
 //!   finished_at: Date, outcome: { kind: "updated", detail: { version: 4 } } }
 //! ```
 //!
+//! Accepted records, before their command finishes, are filed by page in a second collection,
+//! `<collection>_accepted` (see [`super::pages`]); a lookup reads this collection first, then
+//! the page.
+//!
 //! A TTL index on `accepted_at` lets MongoDB remove records after the retention period. The
 //! state changes are filtered writes, so "first outcome wins" is MongoDB's single-document
 //! atomicity: a finished record never matches the filter of a later write, and an upsert that
@@ -24,6 +28,7 @@ use mongodb::{Collection, IndexModel};
 
 use super::errors::{is_duplicate_key, is_only_duplicate_keys, repository_error};
 use super::indexes::Indexes;
+use super::pages::{self, Slots};
 use super::MongoPaymentRepository;
 
 const ID: &str = "_id";
@@ -47,20 +52,30 @@ pub struct MongoCommandStore {
     payments: MongoPaymentRepository,
     collection: Collection<Document>,
     indexes: Indexes,
+    /// Accepted records, filed by page.
+    pages: Collection<Document>,
+    page_indexes: Indexes,
+    slots: Slots,
 }
 
 impl MongoPaymentRepository {
-    /// A command store in `collection` of this repository's database, whose records MongoDB
-    /// removes `retention` after they were accepted (a TTL index, created in the background).
+    /// A command store in `collection` of this repository's database (and, for accepted
+    /// records, `<collection>_accepted`), whose records MongoDB removes `retention` after they
+    /// were accepted (TTL indexes, created in the background).
     pub fn command_store(&self, collection: &str, retention: Duration) -> MongoCommandStore {
-        let ttl = IndexModel::builder()
-            .keys(doc! {ACCEPTED_AT: 1})
-            .options(IndexOptions::builder().expire_after(retention).build())
-            .build();
+        let ttl = || {
+            IndexModel::builder()
+                .keys(doc! {ACCEPTED_AT: 1})
+                .options(IndexOptions::builder().expire_after(retention).build())
+                .build()
+        };
         MongoCommandStore {
             payments: self.clone(),
             collection: self.database.collection(collection),
-            indexes: Indexes::of(vec![ttl]),
+            indexes: Indexes::of(vec![ttl()]),
+            pages: self.database.collection(&format!("{collection}_accepted")),
+            page_indexes: Indexes::of(vec![ttl()]),
+            slots: Slots::default(),
         }
     }
 }
@@ -123,7 +138,7 @@ fn head(record: &CommandRecord) -> Document {
     }
 }
 
-fn date(timestamp: Timestamp) -> DateTime {
+pub(super) fn date(timestamp: Timestamp) -> DateTime {
     DateTime::from_millis(i64::try_from(timestamp.as_millis()).unwrap_or(i64::MAX))
 }
 
@@ -188,7 +203,21 @@ impl CommandStore for MongoCommandStore {
         if records.is_empty() {
             return Ok(());
         }
-        let documents: Vec<Document> = records
+        self.page_indexes
+            .request(&self.pages, self.payments.operation_timeout);
+        let (pages, slots, records) = (self.pages.clone(), self.slots.clone(), records.to_vec());
+        let unfiled: Vec<CommandRecord> = self
+            .payments
+            .bounded(move |_| async move {
+                let unfiled = pages::store(&pages, &slots, &records).await?;
+                Ok(unfiled.into_iter().cloned().collect())
+            })
+            .await?;
+        if unfiled.is_empty() {
+            return Ok(());
+        }
+        // A page whose slots are all taken: its late records are stored one document each.
+        let documents: Vec<Document> = unfiled
             .iter()
             .map(|record| {
                 let mut document = doc! {ID: record.id.to_string(), STATE: ACCEPTED};
@@ -237,7 +266,13 @@ impl CommandStore for MongoCommandStore {
     }
 
     async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
-        self.find_record(id).await
+        if let Some(record) = self.find_record(id).await? {
+            return Ok(Some(record));
+        }
+        let pages = self.pages.clone();
+        self.payments
+            .bounded(move |_| async move { pages::find(&pages, id).await })
+            .await
     }
 
     async fn expire(&self, _cutoff: Timestamp) -> Result<(), RepositoryError> {

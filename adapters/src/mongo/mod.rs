@@ -6,6 +6,7 @@ mod detached;
 mod document;
 mod errors;
 mod indexes;
+mod pages;
 
 use std::future::Future;
 

@@ -170,7 +170,7 @@ pub struct Config {
     )]
     pub nats_max_deliver: u32,
 
-    /// MongoDB collection of the command outcomes.
+    /// MongoDB collection of the command outcomes (accepted records: the same name + `_accepted`).
     #[arg(
         long,
         env = "PAYMENT_SERVER_MONGO_COMMANDS_COLLECTION",

@@ -8,8 +8,7 @@ use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::{
-    CommandBody, CommandId, CommandOutcome, CommandRecord, CommandStatus, Payment, PaymentCommand,
-    Timestamp,
+    CommandBody, CommandOutcome, CommandRecord, CommandStatus, Payment, PaymentCommand, Timestamp,
 };
 use serde_json::{json, Map, Value};
 
@@ -27,16 +26,17 @@ pub const COMMAND_TYPE: &str = "payment_commands";
 /// Seconds a client should wait before reading a command's status again.
 const RETRY_AFTER_SECONDS: &str = "1";
 
-/// The command a write of `caller` becomes: a fresh id, the request id, accepted now, applied
-/// with the caller's access.
+/// The command a write of `caller` becomes: a fresh id (from `writes`' current page), the
+/// request id, accepted now, applied with the caller's access.
 pub fn command(
+    writes: &AsyncWrites,
     caller: &Caller,
     payment_id: domain::PaymentId,
     organisation_id: domain::OrganisationId,
     body: CommandBody,
 ) -> PaymentCommand {
     PaymentCommand {
-        id: CommandId::generate(),
+        id: writes.command_id(),
         payment_id,
         organisation_id,
         accepted_at: Timestamp::now(),

@@ -77,6 +77,48 @@ impl CommandId {
     pub fn generate() -> Self {
         Self(Uuid::now_v7())
     }
+
+    /// The page this id belongs to: its first 64 bits.
+    pub fn page(&self) -> CommandPage {
+        CommandPage(self.0.as_u64_pair().0)
+    }
+}
+
+/// A page of command ids: the ids of one page share their first 64 bits (a UUIDv7's timestamp,
+/// version and `rand_a`) and differ in their last 62, which are random. An API instance issues
+/// the ids of the commands it accepts from its current page and turns to a new page whenever it
+/// stores the accepted records, so a store can file one page's records together (one document
+/// on MongoDB) and still find any of them from the id alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CommandPage(u64);
+
+impl CommandPage {
+    /// A new page: the first 64 bits of a UUIDv7 of this millisecond, with 12 random bits
+    /// (`rand_a`; the generator's own would count, the same for pages of one millisecond).
+    pub fn generate() -> Self {
+        const RAND_A: u64 = 0xfff;
+        let time = Uuid::now_v7().as_u64_pair().0;
+        let random = Uuid::new_v4().as_u64_pair().0;
+        Self((time & !RAND_A) | (random & RAND_A))
+    }
+
+    /// A fresh id of this page: a UUIDv7 of the page's millisecond with 62 random bits.
+    pub fn id(self) -> CommandId {
+        // A v4's second half is 62 random bits under the RFC 9562 variant bits.
+        CommandId(Uuid::from_u64_pair(self.0, Uuid::new_v4().as_u64_pair().1))
+    }
+
+    /// The page's 64 bits.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for CommandPage {
+    /// Sixteen lowercase hex digits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
 }
 
 impl PaymentId {
@@ -103,6 +145,25 @@ mod tests {
     fn organisation_id_rejects_non_uuid_text() {
         let err = OrganisationId::parse("not-a-uuid").unwrap_err();
         assert!(err.message.contains("UUID"), "{err:?}");
+    }
+
+    #[test]
+    fn the_ids_of_a_page_share_it_and_are_distinct_uuid_v7s() {
+        let page = CommandPage::generate();
+        let ids: Vec<CommandId> = (0..1000).map(|_| page.id()).collect();
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        for id in &ids {
+            assert_eq!(id.page(), page);
+            assert_eq!(id.as_uuid().get_version_num(), 7, "{id}");
+            assert_eq!(id.as_uuid().get_variant(), uuid::Variant::RFC4122, "{id}");
+            assert_eq!(CommandId::parse(&id.to_string()).unwrap(), *id);
+        }
+        assert_eq!(page.to_string().len(), 16);
+        // Pages of one millisecond differ in 12 random bits: 20 of them collide rarely.
+        let pages: std::collections::HashSet<_> =
+            (0..20).map(|_| CommandPage::generate()).collect();
+        assert!(pages.len() >= 18, "{pages:?}");
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub async fn create_payment(
         let body = CommandBody::Create {
             content: request.content,
         };
-        let command = async_write::command(&caller, id, organisation, body);
+        let command = async_write::command(writes, &caller, id, organisation, body);
         return async_write::accept(writes, &state.links, &headers, command).await;
     }
     let created = state

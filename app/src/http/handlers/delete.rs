@@ -53,7 +53,7 @@ pub async fn delete_payment(
             .await?
             .organisation_id();
         let body = CommandBody::Delete { expected };
-        let command = async_write::command(&caller, id, organisation, body);
+        let command = async_write::command(writes, &caller, id, organisation, body);
         return async_write::accept(writes, &state.links, &headers, command).await;
     }
     state

@@ -61,7 +61,7 @@ pub async fn update_payment(
             content: request.content,
             check,
         };
-        let command = async_write::command(&caller, id, organisation, body);
+        let command = async_write::command(writes, &caller, id, organisation, body);
         return async_write::accept(writes, &state.links, &headers, command).await;
     }
     let update = PaymentUpdate {
