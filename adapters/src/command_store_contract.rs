@@ -172,7 +172,7 @@ pub async fn marking_a_delete_never_reopens_a_finished_record(store: Store) {
 /// Records whose ids share a page ([`CommandPage`]), as an API instance issues them, read back
 /// whether they were stored together or late, in more calls than MongoDB gives a page
 /// documents, and beside another page's; a finished one reads back finished; an id of the page
-/// never recorded is `None`.
+/// never recorded is `None`. `find_finished` finds only the finished one.
 pub async fn the_records_of_one_page_read_back_however_they_were_stored(store: Store) {
     let (page, other) = (CommandPage::generate(), CommandPage::generate());
     let of = |page: CommandPage| CommandRecord {
@@ -191,6 +191,11 @@ pub async fn the_records_of_one_page_read_back_however_they_were_stored(store: S
     stored[7] = done;
     for record in &stored {
         assert_eq!(store.find(record.id).await.unwrap().as_ref(), Some(record));
+        let finished = record.outcome().is_some().then_some(record);
+        assert_eq!(
+            store.find_finished(record.id).await.unwrap().as_ref(),
+            finished
+        );
     }
     assert_eq!(store.find(page.id()).await.unwrap(), None);
 }

@@ -182,10 +182,8 @@ impl AsyncWrites {
     pub async fn wait_for(&self, id: CommandId, wait: Duration) -> Option<CommandRecord> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if let Ok(Some(record)) = self.commands.find(id).await {
-                if record.outcome().is_some() {
-                    return Some(record);
-                }
+            if let Ok(Some(record)) = self.commands.find_finished(id).await {
+                return Some(record);
             }
             if tokio::time::Instant::now() + WAIT_POLL > deadline {
                 return None;

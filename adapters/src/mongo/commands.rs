@@ -275,6 +275,14 @@ impl CommandStore for MongoCommandStore {
             .await
     }
 
+    async fn find_finished(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
+        // Finished records are never in a page.
+        Ok(self
+            .find_record(id)
+            .await?
+            .filter(|record| record.outcome().is_some()))
+    }
+
     async fn expire(&self, _cutoff: Timestamp) -> Result<(), RepositoryError> {
         // The TTL index expires records.
         Ok(())

@@ -59,6 +59,14 @@ impl CommandService {
         self.store.find(id).await
     }
 
+    /// The record of a command once it finished.
+    pub async fn find_finished(
+        &self,
+        id: CommandId,
+    ) -> Result<Option<CommandRecord>, RepositoryError> {
+        self.store.find_finished(id).await
+    }
+
     /// Applies `command` and stores its outcome; returns the stored record (the first outcome
     /// recorded for this id, should the command have been applied before).
     ///

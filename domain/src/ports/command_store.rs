@@ -34,6 +34,15 @@ pub trait CommandStore: Send + Sync {
     /// The record of a command, `None` when none is stored (unknown, or past retention).
     async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError>;
 
+    /// The record of a command once it finished, `None` before (or when none is stored); for
+    /// waiting on an outcome, which a store may answer more cheaply than [`Self::find`].
+    async fn find_finished(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
+        Ok(self
+            .find(id)
+            .await?
+            .filter(|record| record.outcome().is_some()))
+    }
+
     /// Removes records accepted before `cutoff` (adapters with their own expiry, such as a
     /// MongoDB TTL index, may do nothing).
     async fn expire(&self, cutoff: Timestamp) -> Result<(), RepositoryError>;
