@@ -69,6 +69,14 @@ impl LogSubscription for MarkingSubscription {
         self.inner.commit(position).await
     }
 
+    fn pause(&self, partition: u32) {
+        self.inner.pause(partition);
+    }
+
+    fn resume(&self, partition: u32) {
+        self.inner.resume(partition);
+    }
+
     fn lag(&self) -> Vec<(u32, u64)> {
         self.inner.lag()
     }

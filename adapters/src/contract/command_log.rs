@@ -68,6 +68,7 @@ macro_rules! command_log_contract {
             records_not_committed_are_delivered_again_to_the_next_subscription,
             a_subscription_holds_the_partitions_it_delivers_from,
             concurrent_readers_of_one_subscription_get_different_records,
+            a_paused_partition_goes_on_after_its_last_delivered_record,
             lag_counts_records_appended_but_not_committed,
             health_check_succeeds_when_the_log_answers,
         );
@@ -317,6 +318,62 @@ pub async fn concurrent_readers_of_one_subscription_get_different_records(log: L
         "a record was read twice: {seen:?}"
     );
     assert_eq!(distinct, expected);
+}
+
+/// Case: pausing a partition skips and repeats nothing: after `resume`, its records come on
+/// after the last one delivered, in order, while the other partitions' records came meanwhile.
+/// (A pause is a hint, so records of the paused partition may also come while it is paused: a
+/// log that holds a partition's next record back until a commit has nothing to pause.)
+pub async fn a_paused_partition_goes_on_after_its_last_delivered_record(log: Log) {
+    let mut paused = Vec::new();
+    for n in 0..10 {
+        paused.push(appended(&log, "organisation-p", &format!("command {n}")).await);
+    }
+    let partition = paused[0].position.partition;
+    let mut others = BTreeSet::new();
+    for n in 0..16 {
+        let record = appended(&log, &format!("organisation-q{n}"), "other").await;
+        if record.position.partition == partition {
+            paused.push(record);
+        } else {
+            others.insert(record.position);
+        }
+    }
+    let subscription = subscribed(&log).await;
+    let deadline = Instant::now() + READ_LIMIT;
+    let mut of_paused = Vec::new();
+    let mut other_seen = BTreeSet::new();
+    let mut resumed = false;
+    while of_paused.len() < paused.len() || other_seen.len() < others.len() {
+        assert!(
+            Instant::now() < deadline,
+            "within {READ_LIMIT:?}, only {of_paused:?} of the paused partition and \
+             {other_seen:?} of {others:?}"
+        );
+        if of_paused.len() >= 2 && !resumed {
+            if other_seen.len() < others.len() {
+                subscription.pause(partition);
+            } else {
+                subscription.resume(partition);
+                resumed = true;
+            }
+        }
+        let Some(record) = subscription.next(POLL).await.expect("next succeeds") else {
+            continue;
+        };
+        subscription
+            .commit(record.position)
+            .await
+            .expect("commit succeeds");
+        if record.position.partition == partition {
+            of_paused.push(record);
+        } else {
+            other_seen.insert(record.position);
+        }
+    }
+    assert_eq!(of_paused, paused);
+    assert_eq!(other_seen, others);
+    assert_nothing_more(&*subscription, Duration::from_secs(1)).await;
 }
 
 /// Case: `lag` counts, per partition held, the records appended and not committed: all of

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::TopicPartitionList;
@@ -55,11 +55,28 @@ pub(super) struct PartitionBook {
     committed: BTreeMap<u32, u64>,
     /// Per partition: the log start offset librdkafka reported.
     low: BTreeMap<u32, u64>,
+    /// The partitions held that the reader paused (librdkafka's pause outlives an assignment:
+    /// a revocation must lift it, see [`PartitionBook::revoke`]).
+    paused: BTreeSet<u32>,
 }
 
 impl PartitionBook {
     pub(super) fn holds(&self, partition: u32) -> bool {
         self.held.contains(&partition)
+    }
+
+    /// Whether the reader paused `partition` (and it was not revoked since).
+    pub(super) fn is_paused(&self, partition: u32) -> bool {
+        self.paused.contains(&partition)
+    }
+
+    /// Records that `partition` was paused or resumed.
+    pub(super) fn set_paused(&mut self, partition: u32, paused: bool) {
+        if paused {
+            self.paused.insert(partition);
+        } else {
+            self.paused.remove(&partition);
+        }
     }
 
     /// Records that the record at `offset` of `partition` was delivered.
@@ -103,11 +120,19 @@ impl PartitionBook {
         }
     }
 
-    fn revoke(&mut self, partitions: impl IntoIterator<Item = u32>) {
+    /// Forgets `partitions`; returns those of them that were paused, which the caller must
+    /// resume: librdkafka keeps an application's pause across a revocation and a later
+    /// assignment, so a partition given back to this member would never be fetched again.
+    fn revoke(&mut self, partitions: impl IntoIterator<Item = u32>) -> Vec<u32> {
+        let mut paused = Vec::new();
         for partition in partitions {
             self.held.remove(&partition);
             self.committed.remove(&partition);
+            if self.paused.remove(&partition) {
+                paused.push(partition);
+            }
         }
+        paused
     }
 
     fn statistics(&mut self, topic: &rdkafka::statistics::Topic) {
@@ -158,6 +183,40 @@ impl SubscriptionContext {
     }
 }
 
+/// Pauses (`pause`) or resumes `partitions` of `topic`; a failure is logged (librdkafka only
+/// refuses partitions it does not know).
+pub(super) fn pause_or_resume<C: Consumer<SubscriptionContext>>(
+    consumer: &C,
+    topic: &str,
+    partitions: &[u32],
+    pause: bool,
+) -> bool {
+    let mut list = TopicPartitionList::new();
+    for &partition in partitions {
+        if let Ok(partition) = i32::try_from(partition) {
+            list.add_partition(topic, partition);
+        }
+    }
+    let result = if pause {
+        consumer.pause(&list)
+    } else {
+        consumer.resume(&list)
+    };
+    match result {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(topic, ?partitions, pause, %error, "partitions not paused or resumed");
+            false
+        }
+    }
+}
+
+fn resume(consumer: &BaseConsumer<SubscriptionContext>, topic: &str, partitions: &[u32]) {
+    if pause_or_resume(consumer, topic, partitions, false) {
+        tracing::debug!(topic, ?partitions, "revoked partitions resumed");
+    }
+}
+
 impl ClientContext for SubscriptionContext {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
         forward_log(level, facility, message);
@@ -177,12 +236,18 @@ impl ClientContext for SubscriptionContext {
 impl ConsumerContext for SubscriptionContext {
     // A revocation is recorded before librdkafka gives the partitions up, so `holds` is false
     // from the moment another member may be handed them; an assignment after it took effect.
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    // A paused partition is resumed as it is revoked (see `PartitionBook::revoke`); its
+    // fetcher stops with the revocation all the same, and a later assignment starts it at the
+    // group's committed offset.
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(list) => {
                 let revoked: Vec<u32> = self.partitions_of(list).collect();
                 tracing::debug!(topic = %self.topic, ?revoked, "partitions revoked");
-                self.book().revoke(revoked);
+                let paused = self.book().revoke(revoked);
+                if !paused.is_empty() {
+                    resume(consumer, &self.topic, &paused);
+                }
             }
             Rebalance::Assign(_) => {}
             Rebalance::Error(error) => {
@@ -223,6 +288,15 @@ mod tests {
         book.revoke([3]);
         assert!(!book.holds(3));
         assert_eq!(book.committed(3), None);
+    }
+
+    #[test]
+    fn a_revoked_partition_is_no_longer_paused_and_is_named_for_resuming() {
+        let mut book = PartitionBook::default();
+        book.assign([1, 2]);
+        book.set_paused(1, true);
+        assert_eq!(book.revoke([1, 2]), vec![1]);
+        assert!(!book.is_paused(1));
     }
 
     #[test]

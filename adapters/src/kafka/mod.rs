@@ -90,6 +90,15 @@
 //! partition), and true for an assigned one once the assignment took effect. librdkafka drops
 //! the records it fetched for revoked partitions.
 //!
+//! ## Pausing
+//!
+//! [`LogSubscription::pause`] pauses a partition held (librdkafka drops the records it fetched
+//! for it and, on [`LogSubscription::resume`], fetches again from the one after the last
+//! delivered): a reader whose queue for one partition is full keeps reading the others. A
+//! revocation resumes the paused partitions it takes, because librdkafka keeps an
+//! application's pause across assignments: a partition given back later would never be
+//! fetched again.
+//!
 //! ## Lag
 //!
 //! [`LogSubscription::lag`] is the high watermark minus the committed offset of each partition

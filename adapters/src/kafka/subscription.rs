@@ -11,7 +11,7 @@ use rdkafka::message::Message;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::time::Instant;
 
-use super::context::SubscriptionContext;
+use super::context::{pause_or_resume, SubscriptionContext};
 use super::errors::log_error;
 use super::off_runtime::{blocking, drop_in_background};
 
@@ -65,6 +65,24 @@ impl KafkaSubscription {
         self.context()
             .and_then(|context| context.book().committed(partition))
             .is_some_and(|committed| committed >= next)
+    }
+
+    /// Pauses or resumes `partition`. The partition book stays locked throughout, so a
+    /// revocation (which resumes the paused partitions it takes) never interleaves: a partition
+    /// not held is never paused, and none stays paused into a later assignment.
+    fn set_paused(&self, partition: u32, pause: bool) {
+        let Some(consumer) = self.consumer.as_ref() else {
+            return;
+        };
+        let mut book = consumer.context().book();
+        let change = match pause {
+            true => book.holds(partition) && !book.is_paused(partition),
+            false => book.is_paused(partition),
+        };
+        // librdkafka's pause waits only for its own threads, never for this book.
+        if change && pause_or_resume(consumer.as_ref(), &self.topic, &[partition], pause) {
+            book.set_paused(partition, pause);
+        }
     }
 
     /// Commits every wanted offset of a partition still held, in one request.
@@ -195,6 +213,16 @@ impl LogSubscription for KafkaSubscription {
             return Ok(());
         }
         self.flush().await
+    }
+
+    // librdkafka drops the records it fetched for a paused partition and fetches again from
+    // the one after the last delivered when it is resumed.
+    fn pause(&self, partition: u32) {
+        self.set_paused(partition, true);
+    }
+
+    fn resume(&self, partition: u32) {
+        self.set_paused(partition, false);
     }
 
     fn lag(&self) -> Vec<(u32, u64)> {

@@ -132,6 +132,7 @@ impl CommandLog for InMemoryCommandLog {
             cursor: Mutex::new(Cursor {
                 next: state.committed.clone(),
                 turn: 0,
+                paused: vec![false; state.committed.len()],
             }),
         };
         drop(state);
@@ -163,9 +164,18 @@ struct Cursor {
     next: Vec<u64>,
     /// The partition to look at first, so no partition starves the others.
     turn: usize,
+    /// Per partition, whether the reader paused it.
+    paused: Vec<bool>,
 }
 
 impl MemorySubscription {
+    fn set_paused(&self, partition: u32, paused: bool) {
+        let mut cursor = self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(flag) = cursor.paused.get_mut(partition as usize) {
+            *flag = paused;
+        }
+    }
+
     /// The next undelivered record, taking turns over the partitions.
     fn take(&self) -> Option<LogRecord> {
         let state = self.shared.lock();
@@ -176,6 +186,9 @@ impl MemorySubscription {
         let count = state.records.len();
         for step in 0..count {
             let partition = (cursor.turn + step) % count;
+            if cursor.paused[partition] {
+                continue;
+            }
             let offset = cursor.next[partition];
             if let Some((key, payload)) = state.records[partition].get(offset as usize) {
                 cursor.next[partition] = offset + 1;
@@ -216,6 +229,16 @@ impl LogSubscription for MemorySubscription {
 
     fn holds(&self, partition: u32) -> bool {
         partition < self.shared.partitions && self.shared.lock().holder == self.generation
+    }
+
+    fn pause(&self, partition: u32) {
+        self.set_paused(partition, true);
+    }
+
+    fn resume(&self, partition: u32) {
+        self.set_paused(partition, false);
+        // A reader waiting in `next` looks again.
+        self.shared.appended.notify_waiters();
     }
 
     async fn commit(&self, position: LogPosition) -> Result<(), LogError> {

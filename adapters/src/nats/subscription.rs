@@ -112,6 +112,13 @@ impl LogSubscription for NatsSubscription {
         }
     }
 
+    // Each partition's consumer delivers its next command only after the previous one is
+    // acknowledged (`max_ack_pending = 1`): a reader never has more than one record of a
+    // partition waiting, so there is nothing to pause.
+    fn pause(&self, _partition: u32) {}
+
+    fn resume(&self, _partition: u32) {}
+
     fn lag(&self) -> Vec<(u32, u64)> {
         self.member.lag()
     }

@@ -4,7 +4,7 @@
 //!
 //! No axum here: the worker depends on the domain's ports and use cases only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +13,15 @@ use domain::{
     CommandLog, CommandService, LogPosition, LogRecord, LogSubscription, PaymentCommand,
     RepositoryError,
 };
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::command_metrics::CommandMetrics;
 
 /// How long one wait for the next record lasts (the shutdown signal is checked in between).
 const POLL: Duration = Duration::from_millis(200);
-/// Records read ahead per partition before the reader waits for that partition's lane.
+/// Records read ahead per partition before the reader pauses that partition (see [`Feed`]).
 const LANE_DEPTH: usize = 64;
 /// Backoff bounds while storage or the log is unavailable.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -44,7 +45,8 @@ pub async fn run(
         () = &mut shutdown => return,
     };
     tracing::info!("worker started");
-    let mut lanes: HashMap<u32, mpsc::Sender<LogRecord>> = HashMap::new();
+    let mut lanes: HashMap<u32, Feed> = HashMap::new();
+    let room = Arc::new(Notify::new());
     let mut running = JoinSet::new();
     let mut backoff = BACKOFF_MIN;
     let mut lag_updated = tokio::time::Instant::now();
@@ -53,8 +55,16 @@ pub async fn run(
             metrics.set_lag(&subscription.lag());
             lag_updated = tokio::time::Instant::now();
         }
+        let mut held_back = false;
+        for (&partition, feed) in &mut lanes {
+            feed.refill(partition, &*subscription);
+            held_back |= feed.paused;
+        }
         let next = tokio::select! {
             next = subscription.next(POLL) => next,
+            // A lane with records held back made room: hand them over without waiting for
+            // the next record of another partition.
+            () = room.notified(), if held_back => continue,
             () = &mut shutdown => break,
         };
         let record = match next {
@@ -69,7 +79,7 @@ pub async fn run(
         };
         backoff = BACKOFF_MIN;
         let partition = record.position.partition;
-        let lane = lanes.entry(partition).or_insert_with(|| {
+        let feed = lanes.entry(partition).or_insert_with(|| {
             let (sender, receiver) = mpsc::channel(LANE_DEPTH);
             running.spawn(lane(
                 partition,
@@ -77,15 +87,80 @@ pub async fn run(
                 subscription.clone(),
                 commands.clone(),
                 metrics.clone(),
+                room.clone(),
             ));
-            sender
+            Feed::new(sender)
         });
-        // A lane only stops when its sender is dropped, below.
-        let _ = lane.send(record).await;
+        feed.take(partition, record, &*subscription);
     }
     lanes.clear();
     while running.join_next().await.is_some() {}
     tracing::info!("worker stopped");
+}
+
+/// The reader's end of one partition's lane.
+///
+/// The reader never waits for a lane: one reader serves every partition, so waiting for a
+/// full lane would leave the records of the others unread behind it (a partition with a
+/// backlog would hold every other partition of the worker until its backlog was down to the
+/// lane's depth). A record a full lane cannot take waits here, the log is asked to pause the
+/// partition (so no more than about one such record waits), and it is resumed once the lane
+/// has drained to half its depth.
+struct Feed {
+    sender: mpsc::Sender<LogRecord>,
+    /// Records delivered that the lane had no room for yet, in delivery order.
+    waiting: VecDeque<LogRecord>,
+    /// Whether the log was asked to pause the partition and not to resume it since.
+    paused: bool,
+}
+
+impl Feed {
+    fn new(sender: mpsc::Sender<LogRecord>) -> Feed {
+        Feed {
+            sender,
+            waiting: VecDeque::new(),
+            paused: false,
+        }
+    }
+
+    /// Hands `record` to the lane behind those waiting; pauses the partition if it must wait.
+    fn take(&mut self, partition: u32, record: LogRecord, log: &dyn LogSubscription) {
+        self.waiting.push_back(record);
+        self.forward();
+        if !self.waiting.is_empty() {
+            // Also when paused before: a rebalance lifts a pause, and a record came.
+            log.pause(partition);
+            self.paused = true;
+        }
+    }
+
+    /// Hands waiting records over while the lane has room; resumes the partition once nothing
+    /// waits and the lane is down to half its depth.
+    fn refill(&mut self, partition: u32, log: &dyn LogSubscription) {
+        self.forward();
+        if self.paused && self.waiting.is_empty() && self.sender.capacity() >= LANE_DEPTH / 2 {
+            log.resume(partition);
+            self.paused = false;
+        }
+    }
+
+    fn forward(&mut self) {
+        while let Some(record) = self.waiting.pop_front() {
+            match self.sender.try_send(record) {
+                Ok(()) => {}
+                Err(TrySendError::Full(record)) => {
+                    self.waiting.push_front(record);
+                    return;
+                }
+                // The lane ended (a panic): its records come again to the partition's next
+                // holder, from the committed position.
+                Err(TrySendError::Closed(_)) => {
+                    self.waiting.clear();
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Joins the readers' group, retrying until the log answers.
@@ -118,9 +193,14 @@ async fn lane(
     subscription: Arc<dyn LogSubscription>,
     commands: CommandService,
     metrics: CommandMetrics,
+    room: Arc<Notify>,
 ) {
     let mut resume_at: Option<u64> = None;
     while let Some(record) = records.recv().await {
+        if records.len() <= LANE_DEPTH / 2 {
+            // The reader may hold records of this partition back, waiting for room.
+            room.notify_one();
+        }
         let offset = record.position.offset;
         if resume_at.is_some_and(|resume| offset > resume) {
             continue; // read ahead before a rebalance; comes again from the committed position
@@ -198,9 +278,12 @@ async fn apply(commands: &CommandService, record: &LogRecord) -> Option<domain::
     let mut backoff = BACKOFF_MIN;
     loop {
         match commands.apply(&command).await {
-            Ok(record) => {
-                tracing::debug!(command_id = %command.id, sub = ?command.subject, applied = record.outcome().is_some_and(|o| o.is_applied()), "command finished");
-                return Some(record);
+            Ok(finished) => {
+                let LogPosition { partition, offset } = record.position;
+                let applied = finished.outcome().is_some_and(|o| o.is_applied());
+                tracing::debug!(command_id = %command.id, partition, offset,
+                    sub = ?command.subject, applied, "command finished");
+                return Some(finished);
             }
             Err(RepositoryError::Internal(cause)) if internal_failures + 1 >= INTERNAL_ATTEMPTS => {
                 tracing::error!(%cause, command_id = %command.id, request_id = ?command.request_id,

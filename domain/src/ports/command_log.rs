@@ -104,6 +104,18 @@ pub trait LogSubscription: Send + Sync {
     /// Marks the record at `position`, and everything before it on its partition, as done.
     async fn commit(&self, position: LogPosition) -> Result<(), LogError>;
 
+    /// Asks the log to deliver no more records of `partition` until [`resume`](Self::resume):
+    /// the reader has as many of its records waiting as it takes, and must go on reading the
+    /// other partitions. A hint: records of it may still come (a log that holds each
+    /// partition's next record back until a commit has nothing to pause; a rebalance lifts a
+    /// pause), and the reader keeps them in order. Nothing is skipped: after `resume`, delivery
+    /// goes on after the last record of the partition delivered.
+    fn pause(&self, partition: u32);
+
+    /// Lets records of `partition` come again after [`pause`](Self::pause); harmless when it
+    /// is not paused.
+    fn resume(&self, partition: u32);
+
     /// Per partition held: how many records were appended but not committed yet, when the log
     /// knows (for the consumer-lag gauge).
     fn lag(&self) -> Vec<(u32, u64)>;
