@@ -52,26 +52,33 @@ pub struct AsyncWrites {
     page: CurrentPage,
 }
 
-/// The page command ids are issued from.
+/// The page command ids are issued from, and how many it has issued.
 #[derive(Clone)]
-struct CurrentPage(Arc<Mutex<CommandPage>>);
+struct CurrentPage(Arc<Mutex<(CommandPage, usize)>>);
 
 impl CurrentPage {
     fn new() -> Self {
-        Self(Arc::new(Mutex::new(CommandPage::generate())))
+        Self(Arc::new(Mutex::new((CommandPage::generate(), 0))))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, CommandPage> {
-        // A copy in and out: nothing can panic while it is held.
+    fn lock(&self) -> std::sync::MutexGuard<'_, (CommandPage, usize)> {
+        // Copies in and out: nothing can panic while it is held.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A fresh id; a page that issued a batch's worth turns first, so a page stays one batch
+    /// even while the store is slow and the writer does not turn it.
     fn id(&self) -> CommandId {
-        self.lock().id()
+        let mut current = self.lock();
+        if current.1 >= ACCEPTED_BATCH {
+            *current = (CommandPage::generate(), 0);
+        }
+        current.1 += 1;
+        current.0.id()
     }
 
     fn turn(&self) {
-        *self.lock() = CommandPage::generate();
+        *self.lock() = (CommandPage::generate(), 0);
     }
 }
 
@@ -226,11 +233,30 @@ async fn write_accepted(
         if let Err(error) = commands.record_accepted(&batch).await {
             // The worker records the outcome regardless; only the early `accepted` status of
             // these commands is lost to other instances.
-            tracing::warn!(%error, count = batch.len(), "accepted commands not recorded");
+            tracing::warn!(%error, batch = batch.len(), "accepted commands not recorded");
         }
         let mut pending = pending.lock();
         for record in batch.drain(..) {
             pending.remove(&record.id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_issues_at_most_a_batch_of_ids() {
+        let page = CurrentPage::new();
+        let first = page.id().page();
+        for _ in 1..ACCEPTED_BATCH {
+            assert_eq!(page.id().page(), first);
+        }
+        assert_eq!(page.lock().1, ACCEPTED_BATCH);
+        page.id();
+        assert_eq!(page.lock().1, 1, "a new page after a batch of ids");
+        page.turn();
+        assert_eq!(page.lock().1, 0);
     }
 }

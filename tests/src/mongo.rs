@@ -283,6 +283,10 @@ impl CommandStore for CommandStoreOnTestDatabase {
         self.store.find(id).await
     }
 
+    async fn find_finished(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
+        self.store.find_finished(id).await
+    }
+
     async fn expire(&self, cutoff: Timestamp) -> Result<(), RepositoryError> {
         self.store.expire(cutoff).await
     }

@@ -56,6 +56,9 @@ pub struct MongoCommandStore {
     pages: Collection<Document>,
     page_indexes: Indexes,
     slots: Slots,
+    /// How long records are kept: a page outlives the first of its records by the time it was
+    /// open, so older records in it are not read.
+    retention: Duration,
 }
 
 impl MongoPaymentRepository {
@@ -76,6 +79,7 @@ impl MongoPaymentRepository {
             pages: self.database.collection(&format!("{collection}_accepted")),
             page_indexes: Indexes::of(vec![ttl()]),
             slots: Slots::default(),
+            retention,
         }
     }
 }
@@ -205,16 +209,29 @@ impl CommandStore for MongoCommandStore {
         }
         self.page_indexes
             .request(&self.pages, self.payments.operation_timeout);
+        let total = records.len();
         let (pages, slots, records) = (self.pages.clone(), self.slots.clone(), records.to_vec());
-        let unfiled: Vec<CommandRecord> = self
+        let (unfiled, failed): (Vec<CommandRecord>, _) = self
             .payments
             .bounded(move |_| async move {
-                let unfiled = pages::store(&pages, &slots, &records).await?;
-                Ok(unfiled.into_iter().cloned().collect())
+                let unstored = pages::store(&pages, &slots, &records).await;
+                Ok((
+                    unstored.unfiled.into_iter().cloned().collect(),
+                    unstored.failed,
+                ))
             })
             .await?;
+        let failed = failed.map(|(error, count)| {
+            let what = format!("{count} of {total} accepted records not stored");
+            match error {
+                RepositoryError::Unavailable(cause) => {
+                    RepositoryError::Unavailable(format!("{what}: {cause}"))
+                }
+                other => RepositoryError::Internal(format!("{what}: {other}")),
+            }
+        });
         if unfiled.is_empty() {
-            return Ok(());
+            return failed.map_or(Ok(()), Err);
         }
         // A page whose slots are all taken: its late records are stored one document each.
         let documents: Vec<Document> = unfiled
@@ -225,15 +242,21 @@ impl CommandStore for MongoCommandStore {
                 document
             })
             .collect();
-        self.bounded(move |collection| async move {
-            // Unordered: one record already stored (a finished one, say) must not stop the rest.
-            match collection.insert_many(documents).ordered(false).await {
-                Ok(_) => Ok(()),
-                Err(error) if is_only_duplicate_keys(&error) => Ok(()),
-                Err(error) => Err(repository_error(&error)),
-            }
-        })
-        .await
+        let stored = self
+            .bounded(move |collection| async move {
+                // Unordered: one record already stored (a finished one, say) must not stop the
+                // rest.
+                match collection.insert_many(documents).ordered(false).await {
+                    Ok(_) => Ok(()),
+                    Err(error) if is_only_duplicate_keys(&error) => Ok(()),
+                    Err(error) => Err(repository_error(&error)),
+                }
+            })
+            .await;
+        match failed {
+            Some(error) => Err(error),
+            None => stored,
+        }
     }
 
     async fn mark_deleting(&self, record: &CommandRecord) -> Result<(), RepositoryError> {
@@ -270,8 +293,10 @@ impl CommandStore for MongoCommandStore {
             return Ok(Some(record));
         }
         let pages = self.pages.clone();
+        let retention = u64::try_from(self.retention.as_millis()).unwrap_or(u64::MAX);
+        let cutoff = Timestamp::from_millis(Timestamp::now().as_millis().saturating_sub(retention));
         self.payments
-            .bounded(move |_| async move { pages::find(&pages, id).await })
+            .bounded(move |_| async move { pages::find(&pages, id, cutoff).await })
             .await
     }
 

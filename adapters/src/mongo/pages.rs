@@ -70,19 +70,28 @@ fn slot_id(page: CommandPage, slot: u8) -> String {
     format!("{page}/{slot}")
 }
 
-/// Stores `records` by page in `pages`: per page one document in its next free slot. The
-/// records of pages whose slots are all taken are returned, for the caller to store otherwise.
+/// What [`store`] did not store.
+pub(super) struct Unstored<'a> {
+    /// Records of pages whose slots are all taken, for the caller to store otherwise.
+    pub(super) unfiled: Vec<&'a CommandRecord>,
+    /// The first failure, and how many records were not stored for it and any later one.
+    pub(super) failed: Option<(RepositoryError, usize)>,
+}
+
+/// Stores `records` by page in `pages`: per page one document in its next free slot. Every
+/// page is tried, whatever became of the others.
 pub(super) async fn store<'a>(
     pages: &Collection<Document>,
     slots: &Slots,
     records: &'a [CommandRecord],
-) -> Result<Vec<&'a CommandRecord>, RepositoryError> {
+) -> Unstored<'a> {
     let mut by_page: BTreeMap<CommandPage, Vec<&CommandRecord>> = BTreeMap::new();
     for record in records {
         by_page.entry(record.id.page()).or_default().push(record);
     }
     let mut unfiled = Vec::new();
-    for (page, records) in by_page {
+    let mut failed: Option<(RepositoryError, usize)> = None;
+    'pages: for (page, records) in by_page {
         let latest = records.iter().map(|r| r.accepted_at).max();
         let mut document = doc! {
             ACCEPTED_AT: super::commands::date(latest.unwrap_or_else(Timestamp::now)),
@@ -103,17 +112,27 @@ pub(super) async fn store<'a>(
                 // Taken: by this instance before it forgot the page, or by another instance
                 // whose page has the same 64 bits (same millisecond and 12 random bits).
                 Err(error) if is_duplicate_key(&error) => slot += 1,
-                Err(error) => return Err(repository_error(&error)),
+                Err(error) => {
+                    let count = records.len();
+                    failed = Some(match failed {
+                        Some((first, before)) => (first, before + count),
+                        None => (repository_error(&error), count),
+                    });
+                    continue 'pages;
+                }
             }
         }
     }
-    Ok(unfiled)
+    Unstored { unfiled, failed }
 }
 
-/// The accepted record of `id` in its page, if one of the page's slots holds it.
+/// The accepted record of `id` in its page, if one of the page's slots holds it and it was
+/// accepted at or after `cutoff` (an older one is past retention: its finished record may be
+/// gone while the page, which expires with its latest record, is still there).
 pub(super) async fn find(
     pages: &Collection<Document>,
     id: CommandId,
+    cutoff: Timestamp,
 ) -> Result<Option<CommandRecord>, RepositoryError> {
     let page = id.page();
     let slots: Vec<String> = (0..SLOTS).map(|slot| slot_id(page, slot)).collect();
@@ -131,7 +150,7 @@ pub(super) async fn find(
             _ => return Err(unreadable(&page, "records: not binary")),
         };
         if let Some(record) = decode(bytes, id).map_err(|problem| unreadable(&page, problem))? {
-            return Ok(Some(record));
+            return Ok(Some(record).filter(|record| record.accepted_at >= cutoff));
         }
     }
     Ok(None)
