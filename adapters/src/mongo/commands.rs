@@ -85,7 +85,8 @@ impl MongoPaymentRepository {
 }
 
 impl MongoCommandStore {
-    /// Runs `operation` within the repository's bounds, asking for the TTL index on the way.
+    /// Runs `operation` on the records' collection within the repository's bounds, asking for
+    /// its TTL index on the way.
     async fn bounded<T, F>(
         &self,
         operation: impl FnOnce(Collection<Document>) -> F + Send + 'static,
@@ -94,9 +95,24 @@ impl MongoCommandStore {
         T: Send + 'static,
         F: std::future::Future<Output = Result<T, RepositoryError>> + Send + 'static,
     {
-        self.indexes
-            .request(&self.collection, self.payments.operation_timeout);
-        let collection = self.collection.clone();
+        self.bounded_on(&self.collection, &self.indexes, operation)
+            .await
+    }
+
+    /// Runs `operation` on `collection` within the repository's bounds, asking for its
+    /// `indexes` on the way.
+    async fn bounded_on<T, F>(
+        &self,
+        collection: &Collection<Document>,
+        indexes: &Indexes,
+        operation: impl FnOnce(Collection<Document>) -> F + Send + 'static,
+    ) -> Result<T, RepositoryError>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T, RepositoryError>> + Send + 'static,
+    {
+        indexes.request(collection, self.payments.operation_timeout);
+        let collection = collection.clone();
         self.payments.bounded(move |_| operation(collection)).await
     }
 
@@ -207,13 +223,10 @@ impl CommandStore for MongoCommandStore {
         if records.is_empty() {
             return Ok(());
         }
-        self.page_indexes
-            .request(&self.pages, self.payments.operation_timeout);
         let total = records.len();
-        let (pages, slots, records) = (self.pages.clone(), self.slots.clone(), records.to_vec());
+        let (slots, records) = (self.slots.clone(), records.to_vec());
         let (unfiled, failed): (Vec<CommandRecord>, _) = self
-            .payments
-            .bounded(move |_| async move {
+            .bounded_on(&self.pages, &self.page_indexes, move |pages| async move {
                 let unstored = pages::store(&pages, &slots, &records).await;
                 Ok((
                     unstored.unfiled.into_iter().cloned().collect(),
@@ -292,12 +305,12 @@ impl CommandStore for MongoCommandStore {
         if let Some(record) = self.find_record(id).await? {
             return Ok(Some(record));
         }
-        let pages = self.pages.clone();
         let retention = u64::try_from(self.retention.as_millis()).unwrap_or(u64::MAX);
         let cutoff = Timestamp::from_millis(Timestamp::now().as_millis().saturating_sub(retention));
-        self.payments
-            .bounded(move |_| async move { pages::find(&pages, id, cutoff).await })
-            .await
+        self.bounded_on(&self.pages, &self.page_indexes, move |pages| async move {
+            pages::find(&pages, id, cutoff).await
+        })
+        .await
     }
 
     async fn find_finished(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
