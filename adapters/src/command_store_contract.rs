@@ -28,6 +28,7 @@ macro_rules! command_store_contract {
             a_command_finishes_without_having_been_recorded_accepted,
             marking_a_delete_never_reopens_a_finished_record,
             the_records_of_one_page_read_back_however_they_were_stored,
+            finishing_many_at_once_keeps_each_first_outcome,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -198,4 +199,81 @@ pub async fn the_records_of_one_page_read_back_however_they_were_stored(store: S
         );
     }
     assert_eq!(store.find(page.id()).await.unwrap(), None);
+}
+
+/// `record_finished_many` answers each record in order as `record_finished` would: a record
+/// only accepted (in a page, or never recorded) finishes with the outcome given; one marked
+/// `Deleting` finishes too; one finished before keeps, and answers, its first outcome.
+/// `find_finished_many` finds the finished ones, and only those, among ids.
+pub async fn finishing_many_at_once_keeps_each_first_outcome(store: Store) {
+    let page = CommandPage::generate();
+    let accepted: Vec<CommandRecord> = (0..3)
+        .map(|_| CommandRecord {
+            id: page.id(),
+            ..sample_record()
+        })
+        .collect();
+    store.record_accepted(&accepted).await.unwrap();
+    let mut deleting = sample_record();
+    deleting.action = CommandAction::Delete;
+    store.mark_deleting(&deleting).await.unwrap();
+    let before = finished(&sample_record(), updated(3));
+    store.record_finished(&before).await.unwrap();
+    let never_accepted = sample_record();
+
+    let batch = vec![
+        finished(&accepted[0], updated(1)),
+        finished(&before, conflict(2, 3)),
+        finished(&accepted[1], conflict(4, 5)),
+        finished(&deleting, CommandOutcome::Deleted),
+        finished(&never_accepted, updated(9)),
+        finished(&accepted[2], updated(2)),
+    ];
+    let answers: Vec<CommandRecord> = store
+        .record_finished_many(&batch)
+        .await
+        .into_iter()
+        .map(|answer| answer.unwrap())
+        .collect();
+    let mut expected = batch.clone();
+    expected[1] = before;
+    assert_eq!(answers, expected);
+    for record in &expected {
+        assert_eq!(store.find(record.id).await.unwrap().as_ref(), Some(record));
+    }
+    // Again with other outcomes, as after a crash: nothing changes.
+    let again: Vec<CommandRecord> = batch
+        .iter()
+        .map(|record| finished(record, CommandOutcome::Deleted))
+        .collect();
+    let answers: Vec<CommandRecord> = store
+        .record_finished_many(&again)
+        .await
+        .into_iter()
+        .map(|answer| answer.unwrap())
+        .collect();
+    assert_eq!(answers, expected);
+    assert!(store.record_finished_many(&[]).await.is_empty());
+
+    // Looked up together: the finished ones, whatever else is asked for.
+    let (unknown, pending) = (sample_record(), sample_record());
+    store
+        .record_accepted(std::slice::from_ref(&pending))
+        .await
+        .unwrap();
+    let mut ids: Vec<CommandId> = expected.iter().map(|record| record.id).collect();
+    ids.extend([unknown.id, pending.id, deleting_again(&store).await]);
+    let mut found = store.find_finished_many(&ids).await.unwrap();
+    found.sort_by_key(|record| record.id.to_string());
+    expected.sort_by_key(|record| record.id.to_string());
+    assert_eq!(found, expected);
+    assert!(store.find_finished_many(&[]).await.unwrap().is_empty());
+}
+
+/// A delete marked `deleting` and not finished; its id.
+async fn deleting_again(store: &Store) -> CommandId {
+    let mut deleting = sample_record();
+    deleting.action = CommandAction::Delete;
+    store.mark_deleting(&deleting).await.unwrap();
+    deleting.id
 }

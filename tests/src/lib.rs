@@ -29,6 +29,7 @@ pub mod rules;
 pub mod scripted;
 pub mod secantus;
 pub mod tansu;
+pub mod worker_log;
 
 use mongo::TestDatabase;
 

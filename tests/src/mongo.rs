@@ -279,12 +279,26 @@ impl CommandStore for CommandStoreOnTestDatabase {
         self.store.record_finished(record).await
     }
 
+    async fn record_finished_many(
+        &self,
+        records: &[CommandRecord],
+    ) -> Vec<Result<CommandRecord, RepositoryError>> {
+        self.store.record_finished_many(records).await
+    }
+
     async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
         self.store.find(id).await
     }
 
     async fn find_finished(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
         self.store.find_finished(id).await
+    }
+
+    async fn find_finished_many(
+        &self,
+        ids: &[CommandId],
+    ) -> Result<Vec<CommandRecord>, RepositoryError> {
+        self.store.find_finished_many(ids).await
     }
 
     async fn expire(&self, cutoff: Timestamp) -> Result<(), RepositoryError> {

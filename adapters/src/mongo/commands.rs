@@ -15,6 +15,7 @@
 //! atomicity: a finished record never matches the filter of a later write, and an upsert that
 //! finds its id taken by a finished record fails on the unique `_id` instead of replacing it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,7 +27,9 @@ use mongodb::bson::{self, doc, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 
-use super::errors::{is_duplicate_key, is_only_duplicate_keys, repository_error};
+use super::errors::{
+    insert_many_failures, is_duplicate_key, is_only_duplicate_keys, repository_error, InsertFailure,
+};
 use super::indexes::Indexes;
 use super::pages::{self, Slots};
 use super::MongoPaymentRepository;
@@ -166,6 +169,19 @@ fn timestamp(date: DateTime) -> Timestamp {
     Timestamp::from_millis(u64::try_from(date.timestamp_millis()).unwrap_or_default())
 }
 
+/// The fields a finished record adds to its head.
+fn finished_fields(record: &CommandRecord) -> Result<Document, RepositoryError> {
+    let (Some(outcome), Some(finished_at)) = (record.outcome(), record.finished_at()) else {
+        return Err(RepositoryError::Internal(format!(
+            "command {} recorded as finished without an outcome",
+            record.id
+        )));
+    };
+    let outcome = bson::to_bson(outcome)
+        .map_err(|e| RepositoryError::Internal(format!("outcome of command {}: {e}", record.id)))?;
+    Ok(doc! {STATE: FINISHED, FINISHED_AT: date(finished_at), OUTCOME: outcome})
+}
+
 fn to_record(mut stored: Document) -> Result<CommandRecord, RepositoryError> {
     let id = stored.get_str(ID).unwrap_or("?").to_owned();
     let unreadable = |problem: String| {
@@ -282,16 +298,7 @@ impl CommandStore for MongoCommandStore {
         &self,
         record: &CommandRecord,
     ) -> Result<CommandRecord, RepositoryError> {
-        let (Some(outcome), Some(finished_at)) = (record.outcome(), record.finished_at()) else {
-            return Err(RepositoryError::Internal(format!(
-                "command {} recorded as finished without an outcome",
-                record.id
-            )));
-        };
-        let outcome = bson::to_bson(outcome).map_err(|e| {
-            RepositoryError::Internal(format!("outcome of command {}: {e}", record.id))
-        })?;
-        let set = doc! {STATE: FINISHED, FINISHED_AT: date(finished_at), OUTCOME: outcome};
+        let set = finished_fields(record)?;
         if self.advance(record, &[ACCEPTED, DELETING], set).await? {
             return Ok(record.clone());
         }
@@ -299,6 +306,74 @@ impl CommandStore for MongoCommandStore {
         self.find_record(record.id).await?.ok_or_else(|| {
             RepositoryError::Internal(format!("command {} vanished while finishing", record.id))
         })
+    }
+
+    /// One unordered `insert_many` of finished documents: a command whose id has no document
+    /// yet (its accepted record is in a page) is finished by it. An id already taken (a delete
+    /// marked `deleting`, or a command finished before) goes the way of
+    /// [`Self::record_finished`], whose filter keeps a first outcome.
+    async fn record_finished_many(
+        &self,
+        records: &[CommandRecord],
+    ) -> Vec<Result<CommandRecord, RepositoryError>> {
+        let mut answers: Vec<Option<Result<CommandRecord, RepositoryError>>> =
+            vec![None; records.len()];
+        let mut documents = Vec::with_capacity(records.len());
+        let mut sent = Vec::with_capacity(records.len());
+        for (index, record) in records.iter().enumerate() {
+            match finished_fields(record) {
+                Ok(mut document) => {
+                    document.insert(ID, record.id.to_string());
+                    document.extend(head(record));
+                    documents.push(document);
+                    sent.push(index);
+                }
+                Err(error) => answers[index] = Some(Err(error)),
+            }
+        }
+        let mut taken = Vec::new();
+        if !documents.is_empty() {
+            let inserted = self
+                .bounded(move |collection| async move {
+                    Ok(collection.insert_many(documents).ordered(false).await)
+                })
+                .await;
+            let failures = match &inserted {
+                Ok(Ok(_)) => Ok(HashMap::new()),
+                Ok(Err(error)) => {
+                    insert_many_failures(error).ok_or_else(|| repository_error(error))
+                }
+                Err(error) => Err(error.clone()),
+            };
+            for (position, &index) in sent.iter().enumerate() {
+                answers[index] = match &failures {
+                    Err(error) => Some(Err(error.clone())),
+                    Ok(failures) => match failures.get(&position) {
+                        None => Some(Ok(records[index].clone())),
+                        Some(InsertFailure::Taken) => {
+                            taken.push(index);
+                            None
+                        }
+                        Some(InsertFailure::Refused(message)) => {
+                            Some(Err(RepositoryError::Internal(message.clone())))
+                        }
+                    },
+                };
+            }
+        }
+        for index in taken {
+            answers[index] = Some(self.record_finished(&records[index]).await);
+        }
+        answers
+            .into_iter()
+            .map(|answer| {
+                answer.unwrap_or_else(|| {
+                    Err(RepositoryError::Internal(
+                        "finished record not written".into(),
+                    ))
+                })
+            })
+            .collect()
     }
 
     async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
@@ -319,6 +394,31 @@ impl CommandStore for MongoCommandStore {
             .find_record(id)
             .await?
             .filter(|record| record.outcome().is_some()))
+    }
+
+    async fn find_finished_many(
+        &self,
+        ids: &[CommandId],
+    ) -> Result<Vec<CommandRecord>, RepositoryError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.bounded(move |collection| async move {
+            let mut found = collection
+                .find(doc! {ID: {"$in": ids}, STATE: FINISHED})
+                .await
+                .map_err(|e| repository_error(&e))?;
+            let mut finished = Vec::new();
+            while found.advance().await.map_err(|e| repository_error(&e))? {
+                let document = found
+                    .deserialize_current()
+                    .map_err(|e| RepositoryError::Internal(format!("MongoDB: {e}")))?;
+                finished.push(to_record(document)?);
+            }
+            Ok(finished)
+        })
+        .await
     }
 
     async fn expire(&self, _cutoff: Timestamp) -> Result<(), RepositoryError> {

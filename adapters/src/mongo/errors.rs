@@ -1,6 +1,7 @@
 //! Driver errors mapped onto the port's [`RepositoryError`]: what a retry may cure is
 //! `Unavailable` (503), everything else `Internal` (500, details in the log only).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use domain::RepositoryError;
@@ -58,6 +59,39 @@ pub(super) fn is_only_duplicate_keys(error: &Error) -> bool {
 }
 
 /// Whether `error` says the collection to create exists already (code 48, NamespaceExists).
+/// How each document of an unordered `insert_many` that failed fared, by its index in the
+/// call: `Some(true)` its id was taken, `Some(false)` it failed otherwise, absent it was
+/// inserted. `None` when the call failed as a whole (or its write concern did), so that
+/// nothing can be said per document.
+pub(super) fn insert_many_failures(error: &Error) -> Option<HashMap<usize, InsertFailure>> {
+    match error.kind.as_ref() {
+        ErrorKind::InsertMany(failure) if failure.write_concern_error.is_none() => Some(
+            failure
+                .write_errors
+                .iter()
+                .flatten()
+                .map(|e| {
+                    let failure = match e.code {
+                        DUPLICATE_KEY => InsertFailure::Taken,
+                        _ => InsertFailure::Refused(format!("MongoDB: {}", e.message)),
+                    };
+                    (e.index, failure)
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Why one document of an `insert_many` was not inserted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum InsertFailure {
+    /// Its `_id` was taken.
+    Taken,
+    /// Refused otherwise (the server's message).
+    Refused(String),
+}
+
 pub(super) fn is_namespace_exists(error: &Error) -> bool {
     matches!(error.kind.as_ref(), ErrorKind::Command(command) if command.code == NAMESPACE_EXISTS)
 }

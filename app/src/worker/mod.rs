@@ -1,27 +1,36 @@
 //! The worker: the second inbound adapter. It reads commands from the log and applies them
-//! through the domain's [`CommandService`], each partition strictly in order, one command after
-//! another, committing a position only after the command's effect and outcome are stored.
+//! through the domain's [`CommandService`]: each organisation's commands in log order, one
+//! after another (several organisations of a partition at once), committing a partition's
+//! position only up to the first command whose effect and outcome are not both stored.
+//!
+//! One reader takes records from the log and hands each partition's to its lane ([`lane`]);
+//! a lane decides what may run ([`window`]); one writer stores the outcomes of every lane
+//! together ([`outcomes`]).
 //!
 //! No axum here: the worker depends on the domain's ports and use cases only.
+
+mod lane;
+mod outcomes;
+mod window;
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::{
-    CommandLog, CommandService, LogPosition, LogRecord, LogSubscription, PaymentCommand,
-    RepositoryError,
-};
+use domain::{CommandLog, CommandService, LogRecord, LogSubscription};
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::command_metrics::CommandMetrics;
+use lane::Tools;
+use outcomes::Outcomes;
 
 /// How long one wait for the next record lasts (the shutdown signal is checked in between).
 const POLL: Duration = Duration::from_millis(200);
-/// Records read ahead per partition before the reader pauses that partition (see [`Feed`]).
+/// Records read ahead per partition (beyond its lane's window) before the reader pauses that
+/// partition (see [`Feed`]).
 const LANE_DEPTH: usize = 64;
 /// Backoff bounds while storage or the log is unavailable.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -31,8 +40,8 @@ const LAG_EVERY: Duration = Duration::from_secs(1);
 /// Attempts at a command that fails with an internal storage error before it is rejected.
 const INTERNAL_ATTEMPTS: u32 = 5;
 
-/// Applies commands from `log` until `shutdown` completes; then finishes the command each
-/// partition is applying and returns.
+/// Applies commands from `log` until `shutdown` completes; then finishes the commands being
+/// applied, stores their outcomes, commits, and returns.
 pub async fn run(
     log: Arc<dyn CommandLog>,
     commands: CommandService,
@@ -45,8 +54,16 @@ pub async fn run(
         () = &mut shutdown => return,
     };
     tracing::info!("worker started");
-    let mut lanes: HashMap<u32, Feed> = HashMap::new();
+    let (outcomes, writer) = Outcomes::start(commands.clone());
     let room = Arc::new(Notify::new());
+    let tools = Tools {
+        subscription: subscription.clone(),
+        commands,
+        outcomes,
+        metrics: metrics.clone(),
+        room: room.clone(),
+    };
+    let mut lanes: HashMap<u32, Feed> = HashMap::new();
     let mut running = JoinSet::new();
     let mut backoff = BACKOFF_MIN;
     let mut lag_updated = tokio::time::Instant::now();
@@ -81,20 +98,16 @@ pub async fn run(
         let partition = record.position.partition;
         let feed = lanes.entry(partition).or_insert_with(|| {
             let (sender, receiver) = mpsc::channel(LANE_DEPTH);
-            running.spawn(lane(
-                partition,
-                receiver,
-                subscription.clone(),
-                commands.clone(),
-                metrics.clone(),
-                room.clone(),
-            ));
+            running.spawn(lane::lane(partition, receiver, tools.clone()));
             Feed::new(sender)
         });
         feed.take(partition, record, &*subscription);
     }
     lanes.clear();
+    drop(tools);
     while running.join_next().await.is_some() {}
+    // Every lane is done with the writer: it stops once what they sent is stored.
+    let _ = writer.await;
     tracing::info!("worker stopped");
 }
 
@@ -173,156 +186,6 @@ async fn subscribe(log: &Arc<dyn CommandLog>) -> Arc<dyn LogSubscription> {
                 tracing::warn!(%error, "cannot join the command log's readers; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
-        }
-    }
-}
-
-/// Applies one partition's records in order.
-///
-/// A record of a partition this worker no longer holds (a rebalance gave it away) is skipped
-/// and not committed; the lane then skips every later record until the partition's records come
-/// again from a position at or before the first one skipped (the committed position), so
-/// nothing read ahead before the rebalance is applied out of order. Records delivered twice
-/// (read ahead, then again from the committed position; or a log that lost its positions, as a
-/// restarted in-memory test broker does) are applied again: applying a command is idempotent
-/// and its first outcome stays.
-async fn lane(
-    partition: u32,
-    mut records: mpsc::Receiver<LogRecord>,
-    subscription: Arc<dyn LogSubscription>,
-    commands: CommandService,
-    metrics: CommandMetrics,
-    room: Arc<Notify>,
-) {
-    let mut resume_at: Option<u64> = None;
-    while let Some(record) = records.recv().await {
-        if records.len() <= LANE_DEPTH / 2 {
-            // The reader may hold records of this partition back, waiting for room.
-            room.notify_one();
-        }
-        let offset = record.position.offset;
-        if resume_at.is_some_and(|resume| offset > resume) {
-            continue; // read ahead before a rebalance; comes again from the committed position
-        }
-        if !subscription.holds(partition) {
-            resume_at = Some(resume_at.map_or(offset, |resume| resume.min(offset)));
-            continue;
-        }
-        resume_at = None;
-        let finished = match record.delivery_limit_reached {
-            false => apply(&commands, &record).await,
-            true => give_up(&commands, &record).await,
-        };
-        if let Some(finished) = finished {
-            metrics.finished(&finished);
-        }
-        commit(&*subscription, &record).await;
-    }
-}
-
-/// Commits `record`'s position; a failure is logged, not retried.
-async fn commit(subscription: &dyn LogSubscription, record: &LogRecord) {
-    let LogPosition { partition, offset } = record.position;
-    if let Err(error) = subscription.commit(record.position).await {
-        // The next holder of the partition applies the command again: exactly once in effect
-        // all the same.
-        tracing::warn!(%error, partition, offset, "command position not committed");
-    }
-}
-
-/// Finishes a record the log will not deliver again (every delivery so far went to a worker
-/// that died before committing it, as often as the log allows): a command that keeps killing
-/// its workers is recorded rejected with `internal_error` rather than tried once more. A
-/// command applied before is not changed: the first outcome recorded wins.
-async fn give_up(commands: &CommandService, record: &LogRecord) -> Option<domain::CommandRecord> {
-    let position = record.position;
-    let Some(accepted) = PaymentCommand::decode_record(&record.payload) else {
-        tracing::error!(
-            partition = position.partition,
-            offset = position.offset,
-            "log record is not a command; skipped"
-        );
-        return None;
-    };
-    tracing::error!(command_id = %accepted.id, partition = position.partition,
-        offset = position.offset, "command delivered as often as the log allows; rejected");
-    let reason = "the command was delivered as often as the command log allows, each time to a \
-        worker that stopped before finishing it";
-    retry_unavailable(|| commands.reject(accepted.clone(), reason.to_owned())).await
-}
-
-/// Applies one record until its outcome is stored, and returns the stored record. Unavailable
-/// storage is waited out (the partition pauses, never skips); a command that cannot be decoded
-/// or keeps failing with an internal error is recorded rejected with `internal_error`.
-async fn apply(commands: &CommandService, record: &LogRecord) -> Option<domain::CommandRecord> {
-    let command = match PaymentCommand::decode(&record.payload) {
-        Ok(command) => command,
-        Err(error) => {
-            let position = record.position;
-            match PaymentCommand::decode_record(&record.payload) {
-                Some(accepted) => {
-                    tracing::error!(%error, command_id = %accepted.id, partition = position.partition,
-                        offset = position.offset, "command cannot be decoded; rejected");
-                    let reason = error.to_string();
-                    return retry_unavailable(|| commands.reject(accepted.clone(), reason.clone()))
-                        .await;
-                }
-                None => tracing::error!(%error, partition = position.partition,
-                    offset = position.offset, "log record is not a command; skipped"),
-            }
-            return None;
-        }
-    };
-    let mut internal_failures = 0;
-    let mut backoff = BACKOFF_MIN;
-    loop {
-        match commands.apply(&command).await {
-            Ok(finished) => {
-                let LogPosition { partition, offset } = record.position;
-                let applied = finished.outcome().is_some_and(|o| o.is_applied());
-                tracing::debug!(command_id = %command.id, partition, offset,
-                    sub = ?command.subject, applied, "command finished");
-                return Some(finished);
-            }
-            Err(RepositoryError::Internal(cause)) if internal_failures + 1 >= INTERNAL_ATTEMPTS => {
-                tracing::error!(%cause, command_id = %command.id, request_id = ?command.request_id,
-                    "command keeps failing; rejected with internal_error");
-                return retry_unavailable(|| {
-                    commands.reject(command.accepted_record(), cause.clone())
-                })
-                .await;
-            }
-            Err(error) => {
-                if matches!(error, RepositoryError::Internal(_)) {
-                    internal_failures += 1;
-                }
-                tracing::warn!(%error, command_id = %command.id, "command not applied yet; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
-        }
-    }
-}
-
-/// Runs `attempt` until it does not fail with an unavailable storage; its value, `None` after
-/// another failure (logged).
-async fn retry_unavailable<T, F>(mut attempt: impl FnMut() -> F) -> Option<T>
-where
-    F: Future<Output = Result<T, RepositoryError>>,
-{
-    let mut backoff = BACKOFF_MIN;
-    loop {
-        match attempt().await {
-            Ok(value) => return Some(value),
-            Err(RepositoryError::Unavailable(cause)) => {
-                tracing::warn!(%cause, "storage unavailable; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
-            Err(error) => {
-                tracing::error!(%error, "command outcome not recorded");
-                return None;
             }
         }
     }

@@ -67,6 +67,14 @@ impl CommandService {
         self.store.find_finished(id).await
     }
 
+    /// The finished records among `ids`, in no particular order.
+    pub async fn find_finished_many(
+        &self,
+        ids: &[CommandId],
+    ) -> Result<Vec<CommandRecord>, RepositoryError> {
+        self.store.find_finished_many(ids).await
+    }
+
     /// Applies `command` and stores its outcome; returns the stored record (the first outcome
     /// recorded for this id, should the command have been applied before).
     ///
@@ -74,6 +82,21 @@ impl CommandService {
     /// (`Internal`) is returned as `Err` with nothing recorded: the caller tries the same
     /// command again, and may give up on an `Internal` one with [`CommandService::reject`].
     pub async fn apply(&self, command: &PaymentCommand) -> Result<CommandRecord, RepositoryError> {
+        let finished = self.apply_effect(command).await?;
+        self.store.record_finished(&finished).await
+    }
+
+    /// Applies `command` and returns its finished record **without storing it**: the caller
+    /// stores it (with [`CommandService::record_finished_many`], say, together with others)
+    /// before anything else is applied to the same payment. Until then a second delivery of the
+    /// command finds its own mark on the payment and settles on the same outcome; once a later
+    /// command changed the payment, only the stored outcome can tell.
+    ///
+    /// Errors as [`CommandService::apply`].
+    pub async fn apply_effect(
+        &self,
+        command: &PaymentCommand,
+    ) -> Result<CommandRecord, RepositoryError> {
         let outcome = match &command.body {
             CommandBody::Create { content } => {
                 let new = NewPayment {
@@ -117,7 +140,18 @@ impl CommandService {
             }
             CommandBody::Delete { expected } => self.delete(command, *expected).await?,
         };
-        self.finish(command.accepted_record(), outcome).await
+        Ok(command
+            .accepted_record()
+            .finished(outcome, Timestamp::now()))
+    }
+
+    /// Stores finished records (first outcome wins for each), answered in their order: the
+    /// record stored for each, or why it is not stored.
+    pub async fn record_finished_many(
+        &self,
+        records: &[CommandRecord],
+    ) -> Vec<Result<CommandRecord, RepositoryError>> {
+        self.store.record_finished_many(records).await
     }
 
     /// Records `record` as rejected with an internal error (a command that cannot be decoded or
@@ -127,23 +161,20 @@ impl CommandService {
         record: CommandRecord,
         reason: String,
     ) -> Result<CommandRecord, RepositoryError> {
+        self.store
+            .record_finished(&Self::rejected(record, reason))
+            .await
+    }
+
+    /// `record` finished as rejected with an internal error, not stored yet.
+    pub fn rejected(record: CommandRecord, reason: String) -> CommandRecord {
         let error = RepositoryError::Internal(reason);
         let refused = match record.action {
             crate::CommandAction::Create => CommandError::Create(error.into()),
             crate::CommandAction::Update => CommandError::Update(error.into()),
             crate::CommandAction::Delete => CommandError::Delete(error.into()),
         };
-        self.finish(record, CommandOutcome::Refused(refused)).await
-    }
-
-    async fn finish(
-        &self,
-        record: CommandRecord,
-        outcome: CommandOutcome,
-    ) -> Result<CommandRecord, RepositoryError> {
-        self.store
-            .record_finished(&record.finished(outcome, Timestamp::now()))
-            .await
+        record.finished(CommandOutcome::Refused(refused), Timestamp::now())
     }
 
     /// A delete in three steps, so a second delivery can tell "removed by me" from "never

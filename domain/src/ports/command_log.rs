@@ -88,8 +88,9 @@ pub trait CommandLog: Send + Sync {
 ///
 /// A log may hold a partition's next record back until the one delivered before it is
 /// committed (NATS JetStream: one unacknowledged message per partition's consumer, the price of
-/// strict order across a failover); readers commit each record of a partition before they wait
-/// for the next one of it. Committing a record again is harmless (a worker does, for a record
+/// strict order across a failover); so a reader never lets its wait for a partition's next
+/// record hold up the commit of the ones it has (the worker finishes and commits while it
+/// waits). Committing a record again is harmless (a worker does, for a record
 /// delivered again after it was applied: a log that lost the first commit waits for it).
 #[async_trait]
 pub trait LogSubscription: Send + Sync {

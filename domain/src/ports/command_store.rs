@@ -14,6 +14,7 @@ use crate::models::CommandId;
 /// - `mark_deleting` turns an accepted (or absent) record into `Deleting`, never a finished one.
 /// - `record_finished` stores the first finished record of an id and returns it; a later call
 ///   for the same id changes nothing and returns the stored one (outcomes never change).
+///   `record_finished_many` does the same for each record of a batch, each answered on its own.
 /// - Unreachable storage is [`RepositoryError::Unavailable`], never a hang.
 /// - Records are kept at least the configured retention after they were accepted.
 #[cfg_attr(feature = "mock", mockall::automock)]
@@ -31,6 +32,20 @@ pub trait CommandStore: Send + Sync {
         record: &CommandRecord,
     ) -> Result<CommandRecord, RepositoryError>;
 
+    /// [`Self::record_finished`] for each of `records` (distinct ids), answered in their order;
+    /// a store may write them together (one round trip instead of one per record). A failure
+    /// is per record: the others are stored all the same.
+    async fn record_finished_many(
+        &self,
+        records: &[CommandRecord],
+    ) -> Vec<Result<CommandRecord, RepositoryError>> {
+        let mut stored = Vec::with_capacity(records.len());
+        for record in records {
+            stored.push(self.record_finished(record).await);
+        }
+        stored
+    }
+
     /// The record of a command, `None` when none is stored (unknown, or past retention).
     async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError>;
 
@@ -41,6 +56,19 @@ pub trait CommandStore: Send + Sync {
             .find(id)
             .await?
             .filter(|record| record.outcome().is_some()))
+    }
+
+    /// The finished records among `ids`, in no particular order (an id unknown or not finished
+    /// has none); for a worker that takes a partition over, which checks many commands at once.
+    async fn find_finished_many(
+        &self,
+        ids: &[CommandId],
+    ) -> Result<Vec<CommandRecord>, RepositoryError> {
+        let mut finished = Vec::new();
+        for id in ids {
+            finished.extend(self.find_finished(*id).await?);
+        }
+        Ok(finished)
     }
 
     /// Removes records accepted before `cutoff` (adapters with their own expiry, such as a

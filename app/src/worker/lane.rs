@@ -1,0 +1,333 @@
+//! One partition's lane: applies its records, one organisation's after another, several
+//! organisations at once (see [`Window`]), and commits the partition's position as it goes.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use domain::{
+    CommandId, CommandRecord, CommandService, LogPosition, LogRecord, LogSubscription,
+    PaymentCommand, RepositoryError,
+};
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinSet;
+
+use super::outcomes::Outcomes;
+use super::window::{Window, WINDOW};
+use super::{BACKOFF_MAX, BACKOFF_MIN, INTERNAL_ATTEMPTS, LANE_DEPTH};
+use crate::command_metrics::CommandMetrics;
+
+/// What a lane works with, shared by every lane of a worker.
+#[derive(Clone)]
+pub(super) struct Tools {
+    pub(super) subscription: Arc<dyn LogSubscription>,
+    pub(super) commands: CommandService,
+    pub(super) outcomes: Outcomes,
+    pub(super) metrics: CommandMetrics,
+    /// Told when a lane made room, for the reader holding records back.
+    pub(super) room: Arc<Notify>,
+}
+
+/// A record taken into the window, not started yet.
+struct Taken {
+    record: LogRecord,
+    /// It may have been applied by the partition's previous holder (or by this lane before a
+    /// rebalance), and its stored outcome was not looked up yet.
+    unchecked: bool,
+}
+
+/// What a step of one record's work came to.
+enum Step {
+    /// Applied (or given up); `None` for a record that is not a command.
+    Settled(u64, Option<CommandRecord>),
+    /// Finished, its stored record (`None` when not stored; logged).
+    Stored(u64, Option<CommandRecord>),
+}
+
+/// Applies one partition's records.
+///
+/// **Order.** Records come in offset order; one organisation's commands are applied one after
+/// another, and a command waits for the outcome of any earlier one on its payment to be stored
+/// ([`Window`]). The position committed is the last record before the first one not done.
+///
+/// **Rebalances.** A record of a partition this worker no longer holds (a rebalance gave it
+/// away) is not applied and not committed; the lane forgets what it had not started, finishes
+/// what it had, then skips every later record until the partition's records come again from
+/// a position at or before the first one skipped (the committed position), so nothing read
+/// ahead before the rebalance is applied out of order.
+///
+/// **Replays.** Whenever the partition's records start again (the lane's first record, a
+/// partition regained, or a log that delivers an offset again), the previous holder may have
+/// applied up to a window past the committed position: for those records, and for every one
+/// this lane had taken before, the stored outcomes are looked up first (together, for the
+/// records that came together), and a command that has one is not applied again (a create
+/// applied again after a later delete would bring the payment back). A command not finished
+/// yet is applied: it is the latest of its payment, so it finds its own mark if it was applied
+/// before, and settles on the same outcome.
+pub(super) async fn lane(partition: u32, mut records: mpsc::Receiver<LogRecord>, tools: Tools) {
+    let mut lane = Lane {
+        partition,
+        tools,
+        window: Window::default(),
+        taken: HashMap::new(),
+        work: JoinSet::new(),
+        resume_at: None,
+        seen_up_to: None,
+        checks_left: WINDOW,
+    };
+    loop {
+        tokio::select! {
+            record = records.recv(), if !lane.window.is_full() => {
+                let Some(record) = record else { break };
+                lane.receive(record).await;
+                // Whatever else is waiting comes along, so that replays are checked together.
+                while !lane.window.is_full() {
+                    let Ok(record) = records.try_recv() else { break };
+                    lane.receive(record).await;
+                }
+                if records.len() <= LANE_DEPTH / 2 {
+                    // The reader may hold records of this partition back, waiting for room.
+                    lane.tools.room.notify_one();
+                }
+                lane.check_replays().await;
+            }
+            Some(step) = lane.work.join_next(), if !lane.work.is_empty() => {
+                if let Ok(step) = step {
+                    lane.settle(step);
+                }
+            }
+        }
+        lane.start();
+        lane.commit().await;
+    }
+    // Shutting down: finish what was started, commit what is done.
+    lane.finish_started().await;
+    lane.commit().await;
+}
+
+/// One partition's state in its lane.
+struct Lane {
+    partition: u32,
+    tools: Tools,
+    window: Window,
+    /// Records taken and not started, by offset.
+    taken: HashMap<u64, Taken>,
+    work: JoinSet<Step>,
+    /// Set while the partition is lost: later records are skipped until one at or before it.
+    resume_at: Option<u64>,
+    /// The newest offset taken so far: an offset at or before it is a replay.
+    seen_up_to: Option<u64>,
+    /// Records still to check after the partition's records started again.
+    checks_left: usize,
+}
+
+impl Lane {
+    /// Takes a record delivered into the window, or skips it (a partition lost).
+    async fn receive(&mut self, record: LogRecord) {
+        let offset = record.position.offset;
+        if self.resume_at.is_some_and(|resume| offset > resume) {
+            return; // read ahead before a rebalance; comes again from the committed position
+        }
+        if !self.tools.subscription.holds(self.partition) {
+            self.resume_at = Some(self.resume_at.map_or(offset, |resume| resume.min(offset)));
+            self.window.lose();
+            self.taken.clear();
+            return;
+        }
+        let again =
+            self.resume_at.is_some() || self.window.newest().is_some_and(|newest| offset <= newest);
+        if again {
+            // The partition starts again: what was started before finishes first.
+            self.finish_started().await;
+            self.window.reset();
+            self.taken.clear();
+            self.resume_at = None;
+            self.checks_left = WINDOW;
+        }
+        let unchecked = self.checks_left > 0 || self.seen_up_to.is_some_and(|seen| offset <= seen);
+        self.checks_left = self.checks_left.saturating_sub(1);
+        self.seen_up_to = Some(self.seen_up_to.map_or(offset, |seen| seen.max(offset)));
+        let payment = PaymentCommand::decode_record(&record.payload).map(|c| c.payment_id);
+        self.window.take(offset, record.key.clone(), payment);
+        self.taken.insert(offset, Taken { record, unchecked });
+    }
+
+    /// Looks the stored outcomes of the records taken unchecked up, in one call; those finished
+    /// before are done, the others are applied as usual.
+    async fn check_replays(&mut self) {
+        let unchecked: Vec<(u64, CommandId)> = self
+            .taken
+            .iter_mut()
+            .filter(|(_, taken)| taken.unchecked)
+            .filter_map(|(offset, taken)| {
+                taken.unchecked = false;
+                let command = PaymentCommand::decode_record(&taken.record.payload)?;
+                Some((*offset, command.id))
+            })
+            .collect();
+        if unchecked.is_empty() {
+            return;
+        }
+        let ids: Vec<CommandId> = unchecked.iter().map(|(_, id)| *id).collect();
+        let commands = &self.tools.commands;
+        let Some(finished) = retry(|| commands.find_finished_many(&ids)).await else {
+            return; // applied: the stored outcome stays, and the effect is the same or none
+        };
+        let finished: HashSet<CommandId> = finished.iter().map(|record| record.id).collect();
+        for (offset, id) in unchecked {
+            if finished.contains(&id) {
+                tracing::debug!(command_id = %id, partition = self.partition, offset,
+                    "command delivered again after it finished; not applied again");
+                self.taken.remove(&offset);
+                self.window.done(offset);
+            }
+        }
+    }
+
+    /// Starts what the window lets start.
+    fn start(&mut self) {
+        for offset in self.window.start() {
+            if let Some(taken) = self.taken.remove(&offset) {
+                let commands = self.tools.commands.clone();
+                self.work.spawn(async move {
+                    Step::Settled(offset, apply(&commands, &taken.record).await)
+                });
+            }
+        }
+    }
+
+    /// Waits until everything started is done (its outcome stored).
+    async fn finish_started(&mut self) {
+        while let Some(step) = self.work.join_next().await {
+            if let Ok(step) = step {
+                self.settle(step);
+            }
+        }
+    }
+
+    /// Commits the partition up to the last record before the first one not done.
+    async fn commit(&mut self) {
+        if let Some(offset) = self.window.committable() {
+            let position = LogPosition {
+                partition: self.partition,
+                offset,
+            };
+            if let Err(error) = self.tools.subscription.commit(position).await {
+                // The next holder of the partition applies the commands again: exactly once in
+                // effect all the same.
+                tracing::warn!(%error, partition = self.partition, offset,
+                    "command position not committed");
+            }
+        }
+    }
+
+    /// Moves a record on after `step`: an applied one to storing its outcome, a stored one to
+    /// done.
+    fn settle(&mut self, step: Step) {
+        match step {
+            Step::Settled(offset, Some(finished)) => {
+                self.window.applied(offset);
+                let outcomes = self.tools.outcomes.clone();
+                self.work
+                    .spawn(async move { Step::Stored(offset, outcomes.store(finished).await) });
+            }
+            Step::Settled(offset, None) => self.window.done(offset),
+            Step::Stored(offset, stored) => {
+                if let Some(stored) = stored {
+                    let applied = stored.outcome().is_some_and(|o| o.is_applied());
+                    tracing::debug!(command_id = %stored.id, partition = self.partition, offset,
+                        applied, "command finished");
+                    self.tools.metrics.finished(&stored);
+                }
+                self.window.done(offset);
+            }
+        }
+    }
+}
+
+/// Applies one record and returns its finished record, not stored yet; `None` for a record
+/// that is not a command. Unavailable storage is waited out (the record waits, and its
+/// organisation with it; nothing is skipped); a command that cannot be decoded or keeps
+/// failing with an internal error, or that the log will not deliver again, settles as rejected
+/// with `internal_error`.
+async fn apply(commands: &CommandService, record: &LogRecord) -> Option<CommandRecord> {
+    let position = record.position;
+    let Some(accepted) = PaymentCommand::decode_record(&record.payload) else {
+        tracing::error!(
+            partition = position.partition,
+            offset = position.offset,
+            "log record is not a command; skipped"
+        );
+        return None;
+    };
+    if record.delivery_limit_reached {
+        // Every delivery so far went to a worker that died before finishing it, as often as the
+        // log allows: a command that keeps killing its workers is rejected rather than tried
+        // once more. One applied before keeps its first outcome (first outcome wins).
+        tracing::error!(command_id = %accepted.id, partition = position.partition,
+            offset = position.offset, "command delivered as often as the log allows; rejected");
+        let reason = "the command was delivered as often as the command log allows, each time \
+            to a worker that stopped before finishing it";
+        return Some(CommandService::rejected(accepted, reason.to_owned()));
+    }
+    let command = match PaymentCommand::decode(&record.payload) {
+        Ok(command) => command,
+        Err(error) => {
+            tracing::error!(%error, command_id = %accepted.id, partition = position.partition,
+                offset = position.offset, "command cannot be decoded; rejected");
+            return Some(CommandService::rejected(accepted, error.to_string()));
+        }
+    };
+    let mut internal_failures = 0;
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        match commands.apply_effect(&command).await {
+            Ok(finished) => {
+                let applied = finished.outcome().is_some_and(|o| o.is_applied());
+                tracing::debug!(command_id = %command.id, partition = position.partition,
+                    offset = position.offset, sub = ?command.subject, applied, "command applied");
+                return Some(finished);
+            }
+            Err(RepositoryError::Internal(cause)) if internal_failures + 1 >= INTERNAL_ATTEMPTS => {
+                tracing::error!(%cause, command_id = %command.id, request_id = ?command.request_id,
+                    "command keeps failing; rejected with internal_error");
+                return Some(CommandService::rejected(command.accepted_record(), cause));
+            }
+            Err(error) => {
+                if matches!(error, RepositoryError::Internal(_)) {
+                    internal_failures += 1;
+                }
+                tracing::warn!(%error, command_id = %command.id, "command not applied yet; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// Runs `attempt` until it succeeds, waiting out unavailable storage; `None` after
+/// [`INTERNAL_ATTEMPTS`] internal failures (logged).
+async fn retry<T, F>(mut attempt: impl FnMut() -> F) -> Option<T>
+where
+    F: Future<Output = Result<T, RepositoryError>>,
+{
+    let mut backoff = BACKOFF_MIN;
+    let mut internal_failures = 0;
+    loop {
+        match attempt().await {
+            Ok(value) => return Some(value),
+            Err(RepositoryError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "storage unavailable; retrying");
+            }
+            Err(error) => {
+                internal_failures += 1;
+                if internal_failures >= INTERNAL_ATTEMPTS {
+                    tracing::error!(%error, "command outcome not read");
+                    return None;
+                }
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
