@@ -42,6 +42,8 @@ enum Step {
     Settled(u64, Option<CommandRecord>),
     /// Finished, its stored record (`None` when not stored; logged).
     Stored(u64, Option<CommandRecord>),
+    /// A commit returned.
+    Committed,
 }
 
 /// Applies one partition's records.
@@ -74,6 +76,8 @@ pub(super) async fn lane(partition: u32, mut records: mpsc::Receiver<LogRecord>,
         resume_at: None,
         seen_up_to: None,
         checks_left: WINDOW,
+        to_commit: None,
+        committing: false,
     };
     loop {
         tokio::select! {
@@ -98,11 +102,12 @@ pub(super) async fn lane(partition: u32, mut records: mpsc::Receiver<LogRecord>,
             }
         }
         lane.start();
-        lane.commit().await;
+        lane.commit();
     }
     // Shutting down: finish what was started, commit what is done.
     lane.finish_started().await;
-    lane.commit().await;
+    lane.commit();
+    lane.finish_started().await;
 }
 
 /// One partition's state in its lane.
@@ -119,6 +124,10 @@ struct Lane {
     seen_up_to: Option<u64>,
     /// Records still to check after the partition's records started again.
     checks_left: usize,
+    /// The position to commit next, and whether a commit is under way (one at a time, so
+    /// commits reach the log in order; the lane goes on meanwhile).
+    to_commit: Option<u64>,
+    committing: bool,
 }
 
 impl Lane {
@@ -141,6 +150,7 @@ impl Lane {
             self.finish_started().await;
             self.window.reset();
             self.taken.clear();
+            self.to_commit = None;
             self.resume_at = None;
             self.checks_left = WINDOW;
         }
@@ -205,20 +215,29 @@ impl Lane {
         }
     }
 
-    /// Commits the partition up to the last record before the first one not done.
-    async fn commit(&mut self) {
+    /// Commits the partition up to the last record before the first one not done, in the
+    /// background: the lane does not wait for the log's answer.
+    fn commit(&mut self) {
         if let Some(offset) = self.window.committable() {
-            let position = LogPosition {
-                partition: self.partition,
-                offset,
-            };
-            if let Err(error) = self.tools.subscription.commit(position).await {
+            self.to_commit = Some(offset);
+        }
+        if self.committing {
+            return;
+        }
+        let Some(offset) = self.to_commit.take() else {
+            return;
+        };
+        self.committing = true;
+        let (subscription, partition) = (self.tools.subscription.clone(), self.partition);
+        self.work.spawn(async move {
+            let position = LogPosition { partition, offset };
+            if let Err(error) = subscription.commit(position).await {
                 // The next holder of the partition applies the commands again: exactly once in
                 // effect all the same.
-                tracing::warn!(%error, partition = self.partition, offset,
-                    "command position not committed");
+                tracing::warn!(%error, partition, offset, "command position not committed");
             }
-        }
+            Step::Committed
+        });
     }
 
     /// Moves a record on after `step`: an applied one to storing its outcome, a stored one to
@@ -240,6 +259,10 @@ impl Lane {
                     self.tools.metrics.finished(&stored);
                 }
                 self.window.done(offset);
+            }
+            Step::Committed => {
+                self.committing = false;
+                self.commit();
             }
         }
     }
