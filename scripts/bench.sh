@@ -80,8 +80,16 @@ kafka_skip="${mongo_skip:+$mongo_skip (the group needs MongoDB)}"
 if [[ -z "$kafka_skip" && -n "${BENCH_NO_KAFKA:-}" ]]; then kafka_skip="BENCH_NO_KAFKA was set"; fi
 nats_skip="${kafka_skip:+the asynchronous-write group was skipped}"
 if [[ -z "$nats_skip" && -n "${BENCH_NO_NATS:-}" ]]; then nats_skip="BENCH_NO_NATS was set"; fi
+mongo_given="${MONGODB_URI:-}"
 provide MONGODB_URI mongo-test-server.sh "$MONGO_STATE_DIR" --database-pid --mongo-note \
   "$mongo_skip" "a SecantusDB server for the MongoDB pair"
+# SecantusDB keeps the reply of every retryable write for 30 minutes and, once it holds 10,000,
+# sorts them all on every write (transactions.py, _prune_retryable_locked): after about 10,000
+# writes each one costs it 10-20 ms of CPU instead of under 1 ms, whatever the client. mongod has
+# no such cliff, so on the server started here every side writes without retryable writes.
+if [[ -z "$mongo_given" && -n "${MONGODB_URI:-}" ]]; then
+  export MONGODB_URI="$MONGODB_URI&retryWrites=false"
+fi
 provide KAFKA_BOOTSTRAP_SERVERS kafka-test-server.sh "$KAFKA_STATE_DIR" --broker-pid --kafka-note \
   "$kafka_skip" "a tansu broker for the asynchronous-write group"
 provide NATS_URL nats-test-server.sh "$NATS_STATE_DIR" --nats-pid --nats-note \
