@@ -141,6 +141,8 @@ impl Lane {
             self.resume_at = Some(self.resume_at.map_or(offset, |resume| resume.min(offset)));
             self.window.lose();
             self.taken.clear();
+            // A commit now could move the new holder's position back.
+            self.to_commit = None;
             return;
         }
         let again =

@@ -3,9 +3,9 @@
 //! after another (several organisations of a partition at once), committing a partition's
 //! position only up to the first command whose effect and outcome are not both stored.
 //!
-//! One reader takes records from the log and hands each partition's to its lane ([`lane`]);
-//! a lane decides what may run ([`window`]); one writer stores the outcomes of every lane
-//! together ([`outcomes`]).
+//! One reader takes records from the log and hands each partition's to its lane (`lane.rs`);
+//! a lane decides what may run (`window.rs`); one writer stores the outcomes of every lane
+//! together (`outcomes.rs`).
 //!
 //! No axum here: the worker depends on the domain's ports and use cases only.
 
