@@ -23,6 +23,7 @@ use domain::{
     CommandAction, CommandId, CommandOutcome, CommandRecord, CommandStatus, CommandStore,
     OrganisationId, PaymentId, RepositoryError, Timestamp,
 };
+use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
@@ -405,18 +406,14 @@ impl CommandStore for MongoCommandStore {
         }
         let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
         self.bounded(move |collection| async move {
-            let mut found = collection
+            let found: Vec<Document> = collection
                 .find(doc! {ID: {"$in": ids}, STATE: FINISHED})
                 .await
+                .map_err(|e| repository_error(&e))?
+                .try_collect()
+                .await
                 .map_err(|e| repository_error(&e))?;
-            let mut finished = Vec::new();
-            while found.advance().await.map_err(|e| repository_error(&e))? {
-                let document = found
-                    .deserialize_current()
-                    .map_err(|e| RepositoryError::Internal(format!("MongoDB: {e}")))?;
-                finished.push(to_record(document)?);
-            }
-            Ok(finished)
+            found.into_iter().map(to_record).collect()
         })
         .await
     }

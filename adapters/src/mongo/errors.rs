@@ -46,23 +46,20 @@ pub(super) fn is_duplicate_key(error: &Error) -> bool {
 /// Whether an unordered `insert_many` failed only because some ids were taken (every other
 /// document was inserted).
 pub(super) fn is_only_duplicate_keys(error: &Error) -> bool {
-    match error.kind.as_ref() {
-        ErrorKind::InsertMany(failure) => {
-            failure.write_concern_error.is_none()
-                && failure
-                    .write_errors
-                    .as_ref()
-                    .is_some_and(|errors| errors.iter().all(|e| e.code == DUPLICATE_KEY))
+    match insert_many_failures(error) {
+        Some(failures) => {
+            !failures.is_empty()
+                && failures
+                    .values()
+                    .all(|failure| *failure == InsertFailure::Taken)
         }
-        _ => is_duplicate_key(error),
+        None => is_duplicate_key(error),
     }
 }
 
-/// Whether `error` says the collection to create exists already (code 48, NamespaceExists).
-/// How each document of an unordered `insert_many` that failed fared, by its index in the
-/// call: `Some(true)` its id was taken, `Some(false)` it failed otherwise, absent it was
-/// inserted. `None` when the call failed as a whole (or its write concern did), so that
-/// nothing can be said per document.
+/// How the documents of an unordered `insert_many` that failed fared, by their index in the
+/// call: a document absent from the map was inserted. `None` when the call failed as a whole
+/// (or its write concern did), so that nothing can be said per document.
 pub(super) fn insert_many_failures(error: &Error) -> Option<HashMap<usize, InsertFailure>> {
     match error.kind.as_ref() {
         ErrorKind::InsertMany(failure) if failure.write_concern_error.is_none() => Some(
@@ -92,6 +89,7 @@ pub(super) enum InsertFailure {
     Refused(String),
 }
 
+/// Whether `error` says the collection to create exists already (code 48, NamespaceExists).
 pub(super) fn is_namespace_exists(error: &Error) -> bool {
     matches!(error.kind.as_ref(), ErrorKind::Command(command) if command.code == NAMESPACE_EXISTS)
 }
@@ -145,6 +143,41 @@ mod tests {
     fn write_error(code: i32) -> Error {
         let write: WriteError = from_document(doc! {"code": code, "errmsg": "E11000"}).unwrap();
         ErrorKind::Write(WriteFailure::WriteError(write)).into()
+    }
+
+    fn insert_many_error(codes: &[(usize, i32)], concern: bool) -> Error {
+        let errors: Vec<_> = codes
+            .iter()
+            .map(|&(index, code)| doc! {"index": index as i64, "code": code, "errmsg": "refused"})
+            .collect();
+        let mut failure = doc! {"writeErrors": errors};
+        if concern {
+            failure.insert(
+                "writeConcernError",
+                doc! {"code": 64, "codeName": "X", "errmsg": "concern"},
+            );
+        }
+        ErrorKind::InsertMany(from_document(failure).unwrap()).into()
+    }
+
+    #[test]
+    fn an_insert_many_failure_is_told_per_document_unless_its_write_concern_failed() {
+        let error = insert_many_error(&[(0, DUPLICATE_KEY), (2, 121)], false);
+        let failures = insert_many_failures(&error).unwrap();
+        assert_eq!(failures.len(), 2);
+        assert_eq!(failures[&0], InsertFailure::Taken);
+        assert_eq!(
+            failures[&2],
+            InsertFailure::Refused("MongoDB: refused".into())
+        );
+        assert!(!is_only_duplicate_keys(&error));
+        let taken = insert_many_error(&[(1, DUPLICATE_KEY), (3, DUPLICATE_KEY)], false);
+        assert!(is_only_duplicate_keys(&taken));
+        let concern = insert_many_error(&[(1, DUPLICATE_KEY)], true);
+        assert_eq!(insert_many_failures(&concern), None);
+        assert!(!is_only_duplicate_keys(&concern));
+        assert!(is_only_duplicate_keys(&write_error(DUPLICATE_KEY)));
+        assert_eq!(insert_many_failures(&write_error(DUPLICATE_KEY)), None);
     }
 
     fn write_concern_error(code: i32) -> Error {
