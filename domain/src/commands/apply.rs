@@ -75,24 +75,15 @@ impl CommandService {
         self.store.find_finished_many(ids).await
     }
 
-    /// Applies `command` and stores its outcome; returns the stored record (the first outcome
-    /// recorded for this id, should the command have been applied before).
-    ///
-    /// A storage failure that may pass (`Unavailable`) or that may be a fault of the moment
-    /// (`Internal`) is returned as `Err` with nothing recorded: the caller tries the same
-    /// command again, and may give up on an `Internal` one with [`CommandService::reject`].
-    pub async fn apply(&self, command: &PaymentCommand) -> Result<CommandRecord, RepositoryError> {
-        let finished = self.apply_effect(command).await?;
-        self.store.record_finished(&finished).await
-    }
-
     /// Applies `command` and returns its finished record **without storing it**: the caller
     /// stores it (with [`CommandService::record_finished_many`], say, together with others)
     /// before anything else is applied to the same payment. Until then a second delivery of the
     /// command finds its own mark on the payment and settles on the same outcome; once a later
     /// command changed the payment, only the stored outcome can tell.
     ///
-    /// Errors as [`CommandService::apply`].
+    /// A storage failure that may pass (`Unavailable`) or that may be a fault of the moment
+    /// (`Internal`) is returned as `Err` with nothing written: the caller tries the same
+    /// command again, and may give up on an `Internal` one with [`CommandService::rejected`].
     pub async fn apply_effect(
         &self,
         command: &PaymentCommand,
@@ -154,19 +145,8 @@ impl CommandService {
         self.store.record_finished_many(records).await
     }
 
-    /// Records `record` as rejected with an internal error (a command that cannot be decoded or
-    /// keeps failing); returns the stored record.
-    pub async fn reject(
-        &self,
-        record: CommandRecord,
-        reason: String,
-    ) -> Result<CommandRecord, RepositoryError> {
-        self.store
-            .record_finished(&Self::rejected(record, reason))
-            .await
-    }
-
-    /// `record` finished as rejected with an internal error, not stored yet.
+    /// `record` finished as rejected with an internal error (a command that cannot be decoded
+    /// or keeps failing), not stored yet.
     pub fn rejected(record: CommandRecord, reason: String) -> CommandRecord {
         let error = RepositoryError::Internal(reason);
         let refused = match record.action {
