@@ -31,6 +31,9 @@ pub(super) struct Tools {
 /// A record taken into the window, not started yet.
 struct Taken {
     record: LogRecord,
+    /// Its command's accepted record (id, payment, ...), read once; `None` for a record that
+    /// is not a command.
+    accepted: Option<CommandRecord>,
     /// It may have been applied by the partition's previous holder (or by this lane before a
     /// rebalance), and its stored outcome was not looked up yet.
     unchecked: bool,
@@ -159,9 +162,17 @@ impl Lane {
         let unchecked = self.checks_left > 0 || self.seen_up_to.is_some_and(|seen| offset <= seen);
         self.checks_left = self.checks_left.saturating_sub(1);
         self.seen_up_to = Some(self.seen_up_to.map_or(offset, |seen| seen.max(offset)));
-        let payment = PaymentCommand::decode_record(&record.payload).map(|c| c.payment_id);
+        let accepted = PaymentCommand::decode_record(&record.payload);
+        let payment = accepted.as_ref().map(|accepted| accepted.payment_id);
         self.window.take(offset, record.key.clone(), payment);
-        self.taken.insert(offset, Taken { record, unchecked });
+        self.taken.insert(
+            offset,
+            Taken {
+                record,
+                accepted,
+                unchecked,
+            },
+        );
     }
 
     /// Looks the stored outcomes of the records taken unchecked up, in one call; those finished
@@ -173,8 +184,7 @@ impl Lane {
             .filter(|(_, taken)| taken.unchecked)
             .filter_map(|(offset, taken)| {
                 taken.unchecked = false;
-                let command = PaymentCommand::decode_record(&taken.record.payload)?;
-                Some((*offset, command.id))
+                Some((*offset, taken.accepted.as_ref()?.id))
             })
             .collect();
         if unchecked.is_empty() {
@@ -182,8 +192,13 @@ impl Lane {
         }
         let ids: Vec<CommandId> = unchecked.iter().map(|(_, id)| *id).collect();
         let commands = &self.tools.commands;
-        let Some(finished) = retry(|| commands.find_finished_many(&ids)).await else {
-            return; // applied: the stored outcome stays, and the effect is the same or none
+        let finished = match retry(None, || commands.find_finished_many(&ids)).await {
+            Ok(finished) => finished,
+            Err(cause) => {
+                // Applied: the stored outcome stays, and the effect is the same or none.
+                tracing::error!(%cause, partition = self.partition, "stored outcomes not read");
+                return;
+            }
         };
         let finished: HashSet<CommandId> = finished.iter().map(|record| record.id).collect();
         for (offset, id) in unchecked {
@@ -202,7 +217,10 @@ impl Lane {
             if let Some(taken) = self.taken.remove(&offset) {
                 let commands = self.tools.commands.clone();
                 self.work.spawn(async move {
-                    Step::Settled(offset, apply(&commands, &taken.record).await)
+                    Step::Settled(
+                        offset,
+                        apply(&commands, &taken.record, taken.accepted).await,
+                    )
                 });
             }
         }
@@ -270,14 +288,18 @@ impl Lane {
     }
 }
 
-/// Applies one record and returns its finished record, not stored yet; `None` for a record
-/// that is not a command. Unavailable storage is waited out (the record waits, and its
-/// organisation with it; nothing is skipped); a command that cannot be decoded or keeps
-/// failing with an internal error, or that the log will not deliver again, settles as rejected
-/// with `internal_error`.
-async fn apply(commands: &CommandService, record: &LogRecord) -> Option<CommandRecord> {
+/// Applies one record (whose command's `accepted` record was read when it was taken) and
+/// returns its finished record, not stored yet; `None` for a record that is not a command.
+/// Unavailable storage is waited out (the record waits, and its organisation with it; nothing is
+/// skipped); a command that cannot be decoded or keeps failing with an internal error, or that
+/// the log will not deliver again, settles as rejected with `internal_error`.
+async fn apply(
+    commands: &CommandService,
+    record: &LogRecord,
+    accepted: Option<CommandRecord>,
+) -> Option<CommandRecord> {
     let position = record.position;
-    let Some(accepted) = PaymentCommand::decode_record(&record.payload) else {
+    let Some(accepted) = accepted else {
         tracing::error!(
             partition = position.partition,
             offset = position.offset,
@@ -303,36 +325,28 @@ async fn apply(commands: &CommandService, record: &LogRecord) -> Option<CommandR
             return Some(CommandService::rejected(accepted, error.to_string()));
         }
     };
-    let mut internal_failures = 0;
-    let mut backoff = BACKOFF_MIN;
-    loop {
-        match commands.apply_effect(&command).await {
-            Ok(finished) => {
-                let applied = finished.outcome().is_some_and(|o| o.is_applied());
-                tracing::debug!(command_id = %command.id, partition = position.partition,
-                    offset = position.offset, sub = ?command.subject, applied, "command applied");
-                return Some(finished);
-            }
-            Err(RepositoryError::Internal(cause)) if internal_failures + 1 >= INTERNAL_ATTEMPTS => {
-                tracing::error!(%cause, command_id = %command.id, request_id = ?command.request_id,
-                    "command keeps failing; rejected with internal_error");
-                return Some(CommandService::rejected(command.accepted_record(), cause));
-            }
-            Err(error) => {
-                if matches!(error, RepositoryError::Internal(_)) {
-                    internal_failures += 1;
-                }
-                tracing::warn!(%error, command_id = %command.id, "command not applied yet; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
+    match retry(Some(command.id), || commands.apply_effect(&command)).await {
+        Ok(finished) => {
+            let applied = finished.outcome().is_some_and(|o| o.is_applied());
+            tracing::debug!(command_id = %command.id, partition = position.partition,
+                offset = position.offset, sub = ?command.subject, applied, "command applied");
+            Some(finished)
+        }
+        Err(cause) => {
+            tracing::error!(%cause, command_id = %command.id, request_id = ?command.request_id,
+                "command keeps failing; rejected with internal_error");
+            Some(CommandService::rejected(accepted, cause))
         }
     }
 }
 
-/// Runs `attempt` until it succeeds, waiting out unavailable storage; `None` after
-/// [`INTERNAL_ATTEMPTS`] internal failures (logged).
-async fn retry<T, F>(mut attempt: impl FnMut() -> F) -> Option<T>
+/// Runs `attempt` (for `command_id`, when it is about one command) until it succeeds, waiting
+/// out unavailable storage with backoff (logged); the cause of the last failure after
+/// [`INTERNAL_ATTEMPTS`] internal ones.
+async fn retry<T, F>(
+    command_id: Option<CommandId>,
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, String>
 where
     F: Future<Output = Result<T, RepositoryError>>,
 {
@@ -340,16 +354,16 @@ where
     let mut internal_failures = 0;
     loop {
         match attempt().await {
-            Ok(value) => return Some(value),
-            Err(RepositoryError::Unavailable(cause)) => {
-                tracing::warn!(%cause, "storage unavailable; retrying");
+            Ok(value) => return Ok(value),
+            Err(RepositoryError::Internal(cause)) if internal_failures + 1 >= INTERNAL_ATTEMPTS => {
+                return Err(cause)
             }
             Err(error) => {
-                internal_failures += 1;
-                if internal_failures >= INTERNAL_ATTEMPTS {
-                    tracing::error!(%error, "command outcome not read");
-                    return None;
+                if matches!(error, RepositoryError::Internal(_)) {
+                    internal_failures += 1;
                 }
+                tracing::warn!(%error, command_id = command_id.map(tracing::field::display),
+                    "storage failed; retrying");
             }
         }
         tokio::time::sleep(backoff).await;
