@@ -29,9 +29,11 @@ use outcomes::Outcomes;
 
 /// How long one wait for the next record lasts (the shutdown signal is checked in between).
 const POLL: Duration = Duration::from_millis(200);
-/// Records read ahead per partition (beyond its lane's window) before the reader pauses that
-/// partition (see [`Feed`]).
+/// Records a lane's queue takes (beyond its window).
 const LANE_DEPTH: usize = 64;
+/// Bytes of a partition's records (keys and payloads) the reader holds back for its full lane
+/// before it asks the log to pause the partition (see [`Feed`]).
+const HELD_BYTES: usize = 1 << 20;
 /// Backoff bounds while storage or the log is unavailable.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
@@ -75,7 +77,7 @@ pub async fn run(
         let mut held_back = false;
         for (&partition, feed) in &mut lanes {
             feed.refill(partition, &*subscription);
-            held_back |= feed.paused;
+            held_back |= feed.holds_back();
         }
         let next = tokio::select! {
             next = subscription.next(POLL) => next,
@@ -116,13 +118,22 @@ pub async fn run(
 /// The reader never waits for a lane: one reader serves every partition, so waiting for a
 /// full lane would leave the records of the others unread behind it (a partition with a
 /// backlog would hold every other partition of the worker until its backlog was down to the
-/// lane's depth). A record a full lane cannot take waits here, the log is asked to pause the
-/// partition (so no more than about one such record waits), and it is resumed once the lane
-/// has drained to half its depth.
+/// lane's depth). Records a full lane cannot take wait here; once they pass [`HELD_BYTES`], the
+/// log is asked to pause the partition, and it is resumed once nothing waits and the lane has
+/// drained to half its depth.
+///
+/// Why hold back so much rather than pause at the first record a full lane refuses: a Kafka
+/// consumer drops the records it fetched ahead for a partition when it is paused, and fetches
+/// them again when it is resumed. Pausing whenever a lane was full (every 32 records under a
+/// backlog) made the broker send each record several times over (docs/benchmarks: its CPU per
+/// command drained fell about tenfold with the held bytes); a megabyte between pauses makes
+/// the records fetched twice a small share.
 struct Feed {
     sender: mpsc::Sender<LogRecord>,
     /// Records delivered that the lane had no room for yet, in delivery order.
     waiting: VecDeque<LogRecord>,
+    /// The keys' and payloads' bytes of `waiting`.
+    waiting_bytes: usize,
     /// Whether the log was asked to pause the partition and not to resume it since.
     paused: bool,
 }
@@ -132,19 +143,28 @@ impl Feed {
         Feed {
             sender,
             waiting: VecDeque::new(),
+            waiting_bytes: 0,
             paused: false,
         }
     }
 
-    /// Hands `record` to the lane behind those waiting; pauses the partition if it must wait.
+    /// Hands `record` to the lane behind those waiting; pauses the partition if more than
+    /// [`HELD_BYTES`] must wait.
     fn take(&mut self, partition: u32, record: LogRecord, log: &dyn LogSubscription) {
+        self.waiting_bytes += held_size(&record);
         self.waiting.push_back(record);
         self.forward();
-        if !self.waiting.is_empty() {
-            // Also when paused before: a rebalance lifts a pause, and a record came.
+        if self.waiting_bytes > HELD_BYTES {
+            // Also when paused before: a rebalance lifts a pause, and records came.
             log.pause(partition);
             self.paused = true;
         }
+    }
+
+    /// Whether records wait here, or the partition is paused: the reader then listens for the
+    /// lane making room.
+    fn holds_back(&self) -> bool {
+        self.paused || !self.waiting.is_empty()
     }
 
     /// Hands waiting records over while the lane has room; resumes the partition once nothing
@@ -159,8 +179,9 @@ impl Feed {
 
     fn forward(&mut self) {
         while let Some(record) = self.waiting.pop_front() {
+            let size = held_size(&record);
             match self.sender.try_send(record) {
-                Ok(()) => {}
+                Ok(()) => self.waiting_bytes -= size,
                 Err(TrySendError::Full(record)) => {
                     self.waiting.push_front(record);
                     return;
@@ -169,11 +190,17 @@ impl Feed {
                 // holder, from the committed position.
                 Err(TrySendError::Closed(_)) => {
                     self.waiting.clear();
+                    self.waiting_bytes = 0;
                     return;
                 }
             }
         }
     }
+}
+
+/// What a record held back counts against [`HELD_BYTES`].
+fn held_size(record: &LogRecord) -> usize {
+    record.key.len() + record.payload.len()
 }
 
 /// Joins the readers' group, retrying until the log answers.
@@ -188,5 +215,64 @@ async fn subscribe(log: &Arc<dyn CommandLog>) -> Arc<dyn LogSubscription> {
                 backoff = (backoff * 2).min(BACKOFF_MAX);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use adapters::InMemoryCommandLog;
+
+    use super::*;
+
+    const SIZE: usize = 100_000;
+
+    /// Takes every record the log delivers now into `feed`, as the reader does; how many came.
+    async fn read(log: &dyn LogSubscription, feed: &mut Feed) -> usize {
+        let mut count = 0;
+        while let Some(record) = log.next(Duration::from_millis(20)).await.unwrap() {
+            feed.take(record.position.partition, record, log);
+            count += 1;
+        }
+        count
+    }
+
+    #[tokio::test]
+    async fn a_full_lane_pauses_its_partition_only_past_the_held_bytes_and_resumes_drained() {
+        let log = InMemoryCommandLog::new(1);
+        let total = LANE_DEPTH + HELD_BYTES / SIZE + 20;
+        for _ in 0..total {
+            log.append("id", b"organisation", &[7; SIZE]).await.unwrap();
+        }
+        let subscription = log.subscribe().await.unwrap();
+        let (sender, mut lane) = mpsc::channel(LANE_DEPTH);
+        let mut feed = Feed::new(sender);
+
+        // The lane takes its depth; the reader holds records back until they pass the held
+        // bytes, and only then is the partition paused: the rest stays in the log.
+        let held = HELD_BYTES / SIZE + 1;
+        assert_eq!(read(&*subscription, &mut feed).await, LANE_DEPTH + held);
+        assert!(feed.paused);
+        assert_eq!(feed.waiting.len(), held);
+        assert!(feed.waiting_bytes > HELD_BYTES);
+        assert!(feed.holds_back());
+
+        // The lane drains: the records held back go first, and the partition is resumed once
+        // none waits and the lane is down to half its depth.
+        let mut offsets = Vec::new();
+        while let Ok(record) = lane.try_recv() {
+            offsets.push(record.position.offset);
+            feed.refill(0, &*subscription);
+        }
+        assert!(!feed.paused);
+        assert!(feed.waiting.is_empty());
+        assert_eq!(feed.waiting_bytes, 0);
+        assert_eq!(
+            read(&*subscription, &mut feed).await,
+            total - LANE_DEPTH - held
+        );
+        while let Ok(record) = lane.try_recv() {
+            offsets.push(record.position.offset);
+        }
+        assert_eq!(offsets, (0..total as u64).collect::<Vec<_>>());
     }
 }
