@@ -1,7 +1,10 @@
 //! A worker on the in-memory log, in the test's own process, for tests of what the worker does
-//! with the records it reads: the log is wrapped so a test sees every commit and can mark one
-//! payload as past the log's delivery limit (as the NATS adapter does after `max_deliver`).
+//! with the records it reads: the log is wrapped so a test sees every commit, can mark one
+//! payload as past the log's delivery limit (as the NATS adapter does after `max_deliver`), and
+//! can take the partitions away from the subscription and give them back (as a rebalance
+//! does), which the in-memory log itself never does.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -23,6 +26,18 @@ pub struct WatchedLog {
     /// Records with this payload are delivered marked as past the delivery limit.
     pub marked: Option<Vec<u8>>,
     commits: Arc<Mutex<Vec<LogPosition>>>,
+    holdings: Arc<Holdings>,
+}
+
+/// The holdings a test gives and takes, over the in-memory log's own.
+#[derive(Default)]
+struct Holdings {
+    /// The partitions are taken away: the subscription holds none.
+    away: AtomicBool,
+    /// Added to the in-memory log's generations: how often they were given back.
+    given_back: AtomicU64,
+    /// Every position delivered so far.
+    delivered: Mutex<Vec<LogPosition>>,
 }
 
 impl WatchedLog {
@@ -37,7 +52,30 @@ impl WatchedLog {
             inner: InMemoryCommandLog::new(partitions),
             marked,
             commits: Arc::default(),
+            holdings: Arc::default(),
         })
+    }
+
+    /// Takes every partition away from the subscriptions (as a rebalance giving them to another
+    /// member): records keep coming, as those a consumer read ahead do, but are not held.
+    pub fn take_away(&self) {
+        self.holdings.away.store(true, Ordering::SeqCst);
+    }
+
+    /// Gives the partitions back, under a new holding: records delivered from now on carry its
+    /// generation.
+    pub fn give_back(&self) {
+        self.holdings.given_back.fetch_add(1, Ordering::SeqCst);
+        self.holdings.away.store(false, Ordering::SeqCst);
+    }
+
+    /// Every position delivered so far, in delivery order.
+    pub fn delivered(&self) -> Vec<LogPosition> {
+        self.holdings
+            .delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Every position committed so far, in the order of the calls.
@@ -68,6 +106,7 @@ struct WatchedSubscription {
     inner: Arc<dyn LogSubscription>,
     marked: Option<Vec<u8>>,
     commits: Arc<Mutex<Vec<LogPosition>>>,
+    holdings: Arc<Holdings>,
 }
 
 #[async_trait]
@@ -82,6 +121,7 @@ impl CommandLog for WatchedLog {
             inner,
             marked: self.marked.clone(),
             commits: self.commits.clone(),
+            holdings: self.holdings.clone(),
         }))
     }
 
@@ -100,12 +140,22 @@ impl LogSubscription for WatchedSubscription {
         let record = self.inner.next(wait).await?;
         Ok(record.map(|mut record| {
             record.delivery_limit_reached = self.marked.as_ref() == Some(&record.payload);
+            record.generation += self.holdings.given_back.load(Ordering::SeqCst);
+            self.holdings
+                .delivered
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(record.position);
             record
         }))
     }
 
-    fn holds(&self, partition: u32) -> bool {
-        self.inner.holds(partition)
+    fn holding(&self, partition: u32) -> Option<u64> {
+        if self.holdings.away.load(Ordering::SeqCst) {
+            return None;
+        }
+        let given_back = self.holdings.given_back.load(Ordering::SeqCst);
+        Some(self.inner.holding(partition)? + given_back)
     }
 
     async fn commit(&self, position: LogPosition) -> Result<(), LogError> {

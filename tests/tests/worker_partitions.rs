@@ -1,7 +1,8 @@
 //! The worker inside one partition: organisations that share a partition do not wait for each
 //! other, one organisation's commands apply one after another, the partition's position is
-//! committed only up to its first unfinished command, and a command delivered again after it
-//! finished is not applied again.
+//! committed only up to its first unfinished command, a command delivered again after it
+//! finished is not applied again, and a partition given away and back is applied again from
+//! where its records come.
 //!
 //! The worker runs in this process on the in-memory log ([`WatchedLog`] sees its commits) and
 //! in-memory storage, where a gate holds one organisation's inserts back.
@@ -205,4 +206,66 @@ async fn a_command_delivered_again_after_it_finished_is_not_applied_again() {
         "the deleted payment came back"
     );
     assert_eq!(commands.find(created.id).await.unwrap(), Some(first));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_given_back_after_another_member_moved_on_is_applied_again() {
+    let commands = command_service(Arc::new(InMemoryPaymentRepository::new()));
+    let organisation = organisation();
+    let (first, read_ahead, after) = (
+        create(organisation),
+        create(organisation),
+        create(organisation),
+    );
+    let log = WatchedLog::new(1);
+    let worker = RunningWorker::start(log.clone(), commands.clone());
+    log.publish(&commands, &first).await;
+    finished(&commands, first.id).await;
+
+    // The partition is given away; a record read ahead comes under the holding that is over.
+    log.take_away();
+    log.publish(&commands, &read_ahead).await;
+    tests::eventually(
+        "the record read ahead is delivered",
+        Duration::from_secs(10),
+        || async { (log.delivered().len() == 2).then_some(()) },
+    )
+    .await;
+    // Another member applies it and commits past it (here: from a log of its own).
+    let other = WatchedLog::new(1);
+    other.publish(&commands, &read_ahead).await;
+    let member = RunningWorker::start(other.clone(), commands.clone());
+    let applied = finished(&commands, read_ahead.id).await;
+    member.stop().await;
+
+    // Given back, the partition's records come from where the other member committed: the
+    // next one is applied (a lane that only waited for the record it skipped would wait
+    // forever), the one read ahead is not applied again.
+    log.give_back();
+    log.publish(&commands, &after).await;
+    let outcome = finished(&commands, after.id).await;
+    assert!(outcome.outcome().unwrap().is_applied(), "{outcome:?}");
+    tests::eventually(
+        "the partition is committed past the command given back",
+        Duration::from_secs(10),
+        || async {
+            log.commits()
+                .contains(&LogPosition {
+                    partition: 0,
+                    offset: 2,
+                })
+                .then_some(())
+        },
+    )
+    .await;
+    worker.stop().await;
+    assert!(
+        !log.commits().contains(&LogPosition {
+            partition: 0,
+            offset: 1
+        }),
+        "the record read ahead under the holding that was over was committed: {:?}",
+        log.commits()
+    );
+    assert_eq!(commands.find(read_ahead.id).await.unwrap(), Some(applied));
 }

@@ -100,6 +100,16 @@ async fn appended(log: &Log, key: &str, payload: &str) -> LogRecord {
         key: key.as_bytes().to_vec(),
         payload: payload.as_bytes().to_vec(),
         delivery_limit_reached: false,
+        generation: 0,
+    }
+}
+
+/// `record` as [`appended`] returns it, to compare: without the generation it was delivered
+/// under (the case `a_subscription_holds_the_partitions_it_delivers_from` checks those).
+fn as_appended(record: LogRecord) -> LogRecord {
+    LogRecord {
+        generation: 0,
+        ..record
     }
 }
 
@@ -141,7 +151,7 @@ async fn read_then<F: std::future::Future<Output = ()>>(
             records.len()
         );
         if let Some(record) = subscription.next(POLL).await.expect("next succeeds") {
-            records.push(record.clone());
+            records.push(as_appended(record.clone()));
             after(record).await;
         }
     }
@@ -251,7 +261,8 @@ pub async fn records_not_committed_are_delivered_again_to_the_next_subscription(
 }
 
 /// Case: a subscription holds the partition of every record it delivers, when it delivers it
-/// (while it is the group's only member), and no partition the log does not have.
+/// (while it is the group's only member), under the record's generation, and no partition the
+/// log does not have.
 pub async fn a_subscription_holds_the_partitions_it_delivers_from(log: Log) {
     let mut count = 0;
     for n in 0..8 {
@@ -262,9 +273,10 @@ pub async fn a_subscription_holds_the_partitions_it_delivers_from(log: Log) {
     let subscription = &*subscription;
     read_then(subscription, count, |record| async move {
         let partition = record.position.partition;
-        assert!(
-            subscription.holds(partition),
-            "delivered from partition {partition} without holding it"
+        assert_eq!(
+            subscription.holding(partition),
+            Some(record.generation),
+            "delivered from partition {partition} without holding it, or under another holding"
         );
         subscription
             .commit(record.position)
@@ -366,7 +378,7 @@ pub async fn a_paused_partition_goes_on_after_its_last_delivered_record(log: Log
             .await
             .expect("commit succeeds");
         if record.position.partition == partition {
-            of_paused.push(record);
+            of_paused.push(as_appended(record));
         } else {
             other_seen.insert(record.position);
         }
@@ -421,7 +433,7 @@ async fn lag_becomes(
             "lag of partition {partition} is not {expected} within {READ_LIMIT:?}: {lag:?}"
         );
         if let Some(record) = subscription.next(POLL).await.expect("next succeeds") {
-            read_back.push(record);
+            read_back.push(as_appended(record));
         }
     }
 }

@@ -55,6 +55,9 @@ pub(super) struct PartitionBook {
     committed: BTreeMap<u32, u64>,
     /// Per partition: the log start offset librdkafka reported.
     low: BTreeMap<u32, u64>,
+    /// Per partition: how many times it was assigned to this member, the generation of the
+    /// records delivered under its current assignment.
+    generations: BTreeMap<u32, u64>,
     /// The partitions held that the reader paused (librdkafka's pause outlives an assignment:
     /// a revocation must lift it, see [`PartitionBook::revoke`]).
     paused: BTreeSet<u32>,
@@ -63,6 +66,16 @@ pub(super) struct PartitionBook {
 impl PartitionBook {
     pub(super) fn holds(&self, partition: u32) -> bool {
         self.held.contains(&partition)
+    }
+
+    /// The generation of the current assignment of `partition`, `None` when not held.
+    pub(super) fn holding(&self, partition: u32) -> Option<u64> {
+        self.holds(partition).then(|| {
+            self.generations
+                .get(&partition)
+                .copied()
+                .unwrap_or_default()
+        })
     }
 
     /// Whether the reader paused `partition` (and it was not revoked since).
@@ -79,11 +92,17 @@ impl PartitionBook {
         }
     }
 
-    /// Records that the record at `offset` of `partition` was delivered.
-    pub(super) fn delivered(&mut self, partition: u32, offset: u64) {
+    /// Records that the record at `offset` of `partition` was delivered; the generation it
+    /// came under. (librdkafka drops the records it fetched under an assignment once it is
+    /// revoked: a record delivered now belongs to the current one.)
+    pub(super) fn delivered(&mut self, partition: u32, offset: u64) -> u64 {
         let next = offset.saturating_add(1);
         let high = self.high.entry(partition).or_insert(next);
         *high = (*high).max(next);
+        self.generations
+            .get(&partition)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The committed offset of `partition`, when known.
@@ -114,7 +133,9 @@ impl PartitionBook {
 
     fn assign(&mut self, partitions: impl IntoIterator<Item = u32>) {
         for partition in partitions {
-            self.held.insert(partition);
+            if self.held.insert(partition) {
+                *self.generations.entry(partition).or_default() += 1;
+            }
             // The group's committed offset may have moved while another member held it.
             self.committed.remove(&partition);
         }
@@ -288,6 +309,26 @@ mod tests {
         book.revoke([3]);
         assert!(!book.holds(3));
         assert_eq!(book.committed(3), None);
+    }
+
+    #[test]
+    fn a_partition_assigned_again_delivers_under_a_newer_generation() {
+        let mut book = PartitionBook::default();
+        book.assign([3]);
+        let first = book.delivered(3, 0);
+        assert_eq!(book.holding(3), Some(first));
+        book.revoke([3]);
+        assert_eq!(book.holding(3), None);
+        book.assign([3]);
+        let second = book.delivered(3, 1);
+        assert!(second > first);
+        assert_eq!(book.holding(3), Some(second));
+        book.assign([3]);
+        assert_eq!(
+            book.holding(3),
+            Some(second),
+            "an assignment kept is the same holding"
+        );
     }
 
     #[test]

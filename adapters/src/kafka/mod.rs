@@ -30,7 +30,8 @@
 //!
 //! let subscription = log.subscribe().await?;
 //! while let Some(record) = subscription.next(Duration::from_secs(1)).await? {
-//!     if subscription.holds(record.position.partition) {
+//!     // Not a record read ahead before its partition was given away (and maybe back).
+//!     if subscription.holding(record.position.partition) == Some(record.generation) {
 //!         // ... apply the command, then:
 //!         subscription.commit(record.position).await?;
 //!     }
@@ -85,9 +86,11 @@
 //! ## Rebalances
 //!
 //! The consumer's rebalance callbacks keep the set of partitions held:
-//! [`LogSubscription::holds`] turns false for a revoked partition *before* librdkafka gives it
-//! up (so a record read earlier is known to be stale before another member can be given the
-//! partition), and true for an assigned one once the assignment took effect. librdkafka drops
+//! [`LogSubscription::holding`] turns `None` for a revoked partition *before* librdkafka gives
+//! it up (so a record read earlier is known to be stale before another member can be given the
+//! partition), and names a new generation for an assigned one once the assignment took effect;
+//! each record carries the generation of the assignment it was delivered under, so one read
+//! ahead before a revocation stays stale after the partition is assigned back. librdkafka drops
 //! the records it fetched for revoked partitions.
 //!
 //! ## Pausing

@@ -167,19 +167,20 @@ impl LogSubscription for KafkaSubscription {
                     message.offset()
                 )));
             };
-            consumer.context().book().delivered(partition, offset);
+            let generation = consumer.context().book().delivered(partition, offset);
             return Ok(Some(LogRecord {
                 position: LogPosition { partition, offset },
                 key: message.key().unwrap_or_default().to_vec(),
                 payload: message.payload().unwrap_or_default().to_vec(),
                 delivery_limit_reached: false,
+                generation,
             }));
         }
     }
 
-    fn holds(&self, partition: u32) -> bool {
+    fn holding(&self, partition: u32) -> Option<u64> {
         self.context()
-            .is_some_and(|context| context.book().holds(partition))
+            .and_then(|context| context.book().holding(partition))
     }
 
     async fn commit(&self, position: LogPosition) -> Result<(), LogError> {

@@ -201,6 +201,7 @@ impl MemorySubscription {
                     key: key.clone(),
                     payload: payload.clone(),
                     delivery_limit_reached: false,
+                    generation: self.generation,
                 });
             }
         }
@@ -227,8 +228,10 @@ impl LogSubscription for MemorySubscription {
         }
     }
 
-    fn holds(&self, partition: u32) -> bool {
-        partition < self.shared.partitions && self.shared.lock().holder == self.generation
+    // A subscription holds every partition until the next one subscribes, and never again.
+    fn holding(&self, partition: u32) -> Option<u64> {
+        (partition < self.shared.partitions && self.shared.lock().holder == self.generation)
+            .then_some(self.generation)
     }
 
     fn pause(&self, partition: u32) {

@@ -42,9 +42,10 @@
 //! pulls every partition, in priority group `workers`, and the server delivers to one pinned
 //! member only; the others wait on standby. A member that stops pulling for `ack_wait` loses
 //! the pin, and the server pins a standby one: failover is the server's, with no lease of ours.
-//! [`LogSubscription::holds`] is true from the first command delivered with our pin (the
-//! `Nats-Pin-Id` header) until we give the partition up or the consumer's info shows another
-//! pin (checked every second: a restarted server has forgotten its pins).
+//! [`LogSubscription::holding`] names a generation from the first command delivered with our
+//! pin (the `Nats-Pin-Id` header) until we give the partition up or the consumer's info shows
+//! another pin (checked every second: a restarted server has forgotten its pins); a delivery
+//! under a pin other than the last starts a new generation.
 //!
 //! ## Sharing the partitions
 //!

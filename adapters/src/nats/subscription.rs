@@ -90,8 +90,8 @@ impl LogSubscription for NatsSubscription {
         Ok(received.ok().flatten())
     }
 
-    fn holds(&self, partition: u32) -> bool {
-        partition < self.member.count() && self.member.holds(partition)
+    fn holding(&self, partition: u32) -> Option<u64> {
+        self.member.holding(partition)
     }
 
     async fn commit(&self, position: LogPosition) -> Result<(), LogError> {

@@ -55,11 +55,12 @@ enum Step {
 /// another, and a command waits for the outcome of any earlier one on its payment to be stored
 /// ([`Window`]). The position committed is the last record before the first one not done.
 ///
-/// **Rebalances.** A record of a partition this worker no longer holds (a rebalance gave it
-/// away) is not applied and not committed; the lane forgets what it had not started, finishes
-/// what it had, then skips every later record until the partition's records come again from
-/// a position at or before the first one skipped (the committed position), so nothing read
-/// ahead before the rebalance is applied out of order.
+/// **Rebalances.** A record delivered under a holding of the partition that is over (a
+/// rebalance gave it away, and maybe back) is not applied and not committed; the lane forgets
+/// what it had not started, finishes what it had, then skips every record of that holding or an
+/// earlier one, and starts afresh with the first record of a newer holding (delivered from the
+/// committed position, wherever another member moved it meanwhile), so nothing read ahead
+/// before the rebalance is applied out of order, and a partition given back is applied again.
 ///
 /// **Replays.** Whenever the partition's records start again (the lane's first record, a
 /// partition regained, or a log that delivers an offset again), the previous holder may have
@@ -76,7 +77,8 @@ pub(super) async fn lane(partition: u32, mut records: mpsc::Receiver<LogRecord>,
         window: Window::default(),
         taken: HashMap::new(),
         work: JoinSet::new(),
-        resume_at: None,
+        generation: None,
+        lost: false,
         seen_up_to: None,
         checks_left: WINDOW,
         to_commit: None,
@@ -121,8 +123,11 @@ struct Lane {
     /// Records taken and not started, by offset.
     taken: HashMap<u64, Taken>,
     work: JoinSet<Step>,
-    /// Set while the partition is lost: later records are skipped until one at or before it.
-    resume_at: Option<u64>,
+    /// The holding of the partition (see [`LogSubscription::holding`]) whose records the lane
+    /// applies: records of an earlier one are skipped, one of a later one starts afresh.
+    generation: Option<u64>,
+    /// Whether that holding is over (the partition was given away): its records are skipped.
+    lost: bool,
     /// The newest offset taken so far: an offset at or before it is a replay.
     seen_up_to: Option<u64>,
     /// Records still to check after the partition's records started again.
@@ -136,27 +141,34 @@ struct Lane {
 impl Lane {
     /// Takes a record delivered into the window, or skips it (a partition lost).
     async fn receive(&mut self, record: LogRecord) {
-        let offset = record.position.offset;
-        if self.resume_at.is_some_and(|resume| offset > resume) {
-            return; // read ahead before a rebalance; comes again from the committed position
+        let (offset, generation) = (record.position.offset, record.generation);
+        if self.generation.is_some_and(|current| generation < current) {
+            return; // read ahead under an earlier holding of the partition
         }
-        if !self.tools.subscription.holds(self.partition) {
-            self.resume_at = Some(self.resume_at.map_or(offset, |resume| resume.min(offset)));
-            self.window.lose();
-            self.taken.clear();
-            // A commit now could move the new holder's position back.
-            self.to_commit = None;
+        let newer = self.generation != Some(generation);
+        if self.tools.subscription.holding(self.partition) != Some(generation) {
+            // Read under a holding that is over: the partition was given away (and maybe back),
+            // and another member may have applied and committed past this record since. The
+            // records come again under the next holding, from the committed position.
+            if newer || !self.lost {
+                self.window.lose();
+                self.taken.clear();
+                // A commit now could move the new holder's position back.
+                self.to_commit = None;
+                self.generation = Some(generation);
+                self.lost = true;
+            }
             return;
         }
-        let again =
-            self.resume_at.is_some() || self.window.newest().is_some_and(|newest| offset <= newest);
+        let again = newer || self.window.newest().is_some_and(|newest| offset <= newest);
         if again {
             // The partition starts again: what was started before finishes first.
             self.finish_started().await;
             self.window.reset();
             self.taken.clear();
             self.to_commit = None;
-            self.resume_at = None;
+            self.generation = Some(generation);
+            self.lost = false;
             self.checks_left = WINDOW;
         }
         let unchecked = self.checks_left > 0 || self.seen_up_to.is_some_and(|seen| offset <= seen);
@@ -249,7 +261,12 @@ impl Lane {
         };
         self.committing = true;
         let (subscription, partition) = (self.tools.subscription.clone(), self.partition);
+        let generation = self.generation;
         self.work.spawn(async move {
+            if subscription.holding(partition) != generation {
+                // Given away since (and maybe back): the position is the old holding's.
+                return Step::Committed;
+            }
             let position = LogPosition { partition, offset };
             if let Err(error) = subscription.commit(position).await {
                 // The next holder of the partition applies the commands again: exactly once in

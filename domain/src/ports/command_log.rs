@@ -47,6 +47,11 @@ pub struct LogRecord {
     /// otherwise (the worker records it rejected) and commit it. Always false on a log without
     /// such a limit.
     pub delivery_limit_reached: bool,
+    /// Which holding of its partition by this subscription delivered it: it grows each time
+    /// the subscription is given the partition (again), and stays the same while it keeps it
+    /// (see [`LogSubscription::holding`]). Constant on a log whose subscriptions never regain a
+    /// partition.
+    pub generation: u64,
 }
 
 /// A partitioned command log.
@@ -98,9 +103,18 @@ pub trait LogSubscription: Send + Sync {
     /// Concurrent callers each get different records.
     async fn next(&self, wait: Duration) -> Result<Option<LogRecord>, LogError>;
 
-    /// Whether this subscription still holds `partition` (a rebalance may have given it to
-    /// another member: records of it read before that must not be applied any more).
-    fn holds(&self, partition: u32) -> bool;
+    /// The generation of this subscription's current holding of `partition`, `None` when it
+    /// does not hold it (a rebalance gave it to another member). A record is current while its
+    /// [`generation`](LogRecord::generation) is the holding's: one read before the partition
+    /// was lost must not be applied any more, even once the partition is given back, since
+    /// another member may have applied and committed past it meanwhile; the new holding
+    /// delivers from the committed position again.
+    fn holding(&self, partition: u32) -> Option<u64>;
+
+    /// Whether this subscription holds `partition` now.
+    fn holds(&self, partition: u32) -> bool {
+        self.holding(partition).is_some()
+    }
 
     /// Marks the record at `position`, and everything before it on its partition, as done.
     async fn commit(&self, position: LogPosition) -> Result<(), LogError>;

@@ -23,6 +23,9 @@ struct Partition {
     /// Our pin on the partition's consumer (the `Nats-Pin-Id` of the last command delivered to
     /// us); `None` when we do not hold the partition.
     pin: Option<String>,
+    /// How many times a delivery came under a pin other than the one before (we were given
+    /// the partition again): the generation of the records delivered under this pin.
+    generation: u64,
     /// The command delivered and not committed, and what acknowledges it.
     in_flight: Option<(u64, Arc<Acker>)>,
     /// The task pulling the partition; `None` while it is given up.
@@ -72,14 +75,12 @@ impl Member {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(super) fn count(&self) -> u32 {
-        u32::try_from(self.book().len()).unwrap_or(u32::MAX)
-    }
-
-    pub(super) fn holds(&self, partition: u32) -> bool {
+    /// The generation of our holding of `partition`, `None` when we do not hold it.
+    pub(super) fn holding(&self, partition: u32) -> Option<u64> {
         self.book()
             .get(partition as usize)
-            .is_some_and(|p| p.pin.is_some())
+            .filter(|p| p.pin.is_some())
+            .map(|p| p.generation)
     }
 
     pub(super) fn lag(&self) -> Vec<(u32, u64)> {

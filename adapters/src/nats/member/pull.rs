@@ -37,23 +37,32 @@ impl Member {
             .unwrap_or_default();
         let (message, acker) = message.split();
         let token = message.subject.rsplit('.').next().unwrap_or_default();
-        let record = LogRecord {
-            position: LogPosition { partition, offset },
-            key: token_key(token),
-            payload: message.payload.to_vec(),
-            delivery_limit_reached: u64::try_from(delivered)
-                .is_ok_and(|n| n > u64::from(self.topology.config.max_deliver)),
-        };
         // Room first: a puller aborted while it waits has not put the command in flight (the
         // server redelivers it after ack_wait); once in flight, the hand-over cannot fail.
         let Ok(permit) = self.records.reserve().await else {
             return false;
         };
-        if let Some(state) = self.book().get_mut(partition as usize) {
-            state.pin = Some(pin);
+        let generation = {
+            let mut book = self.book();
+            let Some(state) = book.get_mut(partition as usize) else {
+                return true;
+            };
+            if state.pin.as_deref() != Some(pin.as_str()) {
+                // Given the partition (again): what came under another pin is not current.
+                state.generation += 1;
+                state.pin = Some(pin);
+            }
             state.in_flight = Some((offset, Arc::new(acker)));
-        }
-        permit.send(record);
+            state.generation
+        };
+        permit.send(LogRecord {
+            position: LogPosition { partition, offset },
+            key: token_key(token),
+            payload: message.payload.to_vec(),
+            delivery_limit_reached: u64::try_from(delivered)
+                .is_ok_and(|n| n > u64::from(self.topology.config.max_deliver)),
+            generation,
+        });
         true
     }
 }
