@@ -171,7 +171,7 @@ pub fn kafka_config(config: &Config) -> KafkaConfig {
 
 impl Composed {
     /// Serves HTTP on `listener` and runs the worker until `shutdown` completes; then lets
-    /// in-flight requests and the commands being applied finish (requests for up to `grace`).
+    /// in-flight requests and the commands being applied finish, each for up to `grace`.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -184,10 +184,27 @@ impl Composed {
             let _ = stop.send(true);
         };
         let worker = self.worker.map(|worker| {
-            let mut stopped = stopped.clone();
-            tokio::spawn(worker.run(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            }))
+            let (mut stopped, mut told) = (stopped.clone(), stopped.clone());
+            tokio::spawn(async move {
+                let run = worker.run(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                });
+                let expired = async move {
+                    let _ = told.wait_for(|stop| *stop).await;
+                    tokio::time::sleep(grace).await;
+                };
+                tokio::select! {
+                    () = run => {}
+                    // Storage or the log gone: the commands being applied would wait for them
+                    // without end. Left unfinished and uncommitted, they are delivered again to
+                    // the partitions' next holder, as after a crash.
+                    () = expired => tracing::warn!(
+                        grace_ms = grace.as_millis(),
+                        "shutdown grace period expired; the worker stops with commands \
+                         unfinished, which the next holder of their partitions applies"
+                    ),
+                }
+            })
         });
         let served = serve_with_grace(listener, self.http, signal, grace).await;
         if let Some(worker) = worker {

@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use app::config::{BrokerKind, Role, WriteMode};
 use app::Config;
@@ -20,6 +20,7 @@ use clap::Parser;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tests::mongo::TestDatabase;
+use tests::secantus::PrivateMongoServer;
 use tests::{eventually, new_organisation_id, payment_document, Backend, TestApp};
 
 /// The `payment-server` binary of this build (built beside the test executables).
@@ -145,19 +146,26 @@ impl Topology {
 
     /// A worker process on the same storage and broker topology.
     fn worker(&self) -> Worker {
+        self.worker_with(&[])
+    }
+
+    /// A worker process on the same storage and broker topology, with more flags.
+    fn worker_with(&self, flags: &[&str]) -> Worker {
         let mut child = Command::new(binary())
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
             .args(["--role", "worker", "--write-mode", "async"])
             .args(self.broker_args())
             .args(["--storage", "mongo", "--mongo-uri", self.database.uri()])
             .args(["--mongo-database", self.database.name()])
+            .args(flags)
             .env("RUST_LOG", "warn,app::worker=debug")
             .stdout(Stdio::piped())
             .spawn()
             .expect("the worker starts");
         let applied = Arc::new(Mutex::new(HashSet::new()));
+        let said = Arc::new(Mutex::new(HashSet::new()));
         let stdout = child.stdout.take().expect("piped stdout");
-        let seen = applied.clone();
+        let (seen, heard) = (applied.clone(), said.clone());
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let Ok(line) = serde_json::from_str::<Value>(&line) else {
@@ -168,9 +176,16 @@ impl Topology {
                         seen.lock().unwrap().insert(id.to_owned());
                     }
                 }
+                if let Some(message) = line["message"].as_str() {
+                    heard.lock().unwrap().insert(message.to_owned());
+                }
             }
         });
-        Worker { child, applied }
+        Worker {
+            child,
+            applied,
+            said,
+        }
     }
 }
 
@@ -179,11 +194,34 @@ struct Worker {
     child: Child,
     /// The commands this worker finished, from its log.
     applied: Arc<Mutex<HashSet<String>>>,
+    /// Every message it logged.
+    said: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Worker {
     fn has_applied(&self, command: &str) -> bool {
         self.applied.lock().unwrap().contains(command)
+    }
+
+    fn has_said(&self, message: &str) -> bool {
+        self.said.lock().unwrap().contains(message)
+    }
+
+    /// SIGTERM, then the time until the process exited (`None` past `limit`) and its status.
+    async fn terminate(&mut self, limit: Duration) -> Option<(Duration, ExitStatus)> {
+        let signalled = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(signalled.success(), "SIGTERM not delivered");
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("the worker's status") {
+                return Some((start.elapsed(), status));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
     }
 
     /// SIGKILL: no shutdown, no commit, no goodbye to the group.
@@ -349,6 +387,60 @@ async fn a_thousand_commands_apply_exactly_once_across_a_killed_worker(broker: B
     }
 }
 
+/// A worker told to stop (SIGTERM) while its storage hangs (the database server stopped with
+/// SIGSTOP) in the middle of a command exits within its grace period, with status 0; the
+/// command, left unfinished, is applied by the next worker once the storage is back.
+async fn a_worker_stopped_while_its_storage_hangs_exits_within_its_grace_period(
+    broker: BrokerKind,
+) {
+    const GRACE: Duration = Duration::from_secs(1);
+    let server = PrivateMongoServer::start().await;
+    let topology = Topology::new(TestDatabase::on(server.uri()), broker);
+    let api = topology.api().await;
+    let grace = GRACE.as_millis().to_string();
+    let mut worker = topology.worker_with(&["--shutdown-grace-ms", &grace]);
+    let organisation = new_organisation_id();
+    let before = api
+        .post("/v1/payments", &payment_document(&organisation, "1.00"))
+        .await;
+    assert_eq!(before.status, StatusCode::ACCEPTED, "{}", before.body);
+    api.finished_command_within(before.header("location").unwrap(), FINISH_LIMIT)
+        .await;
+
+    server.pause().await;
+    // The API answers 202 once the broker has the command; the database is not on that path.
+    let stuck = api
+        .post("/v1/payments", &payment_document(&organisation, "2.00"))
+        .await;
+    assert_eq!(stuck.status, StatusCode::ACCEPTED, "{}", stuck.body);
+    eventually(
+        "the worker waits for the storage",
+        Duration::from_secs(30),
+        || async { worker.has_said("storage failed; retrying").then_some(()) },
+    )
+    .await;
+    let (took, status) = worker
+        .terminate(GRACE + Duration::from_secs(10))
+        .await
+        .expect("the worker exits after its grace period, not when the storage comes back");
+    assert!(status.success(), "{status}");
+    assert!(
+        took >= GRACE,
+        "it waited {took:?}, less than its grace period"
+    );
+    assert!(
+        worker.has_said("shutdown grace period expired; the worker stops with commands unfinished, which the next holder of their partitions applies"),
+        "no warning that the grace period expired"
+    );
+
+    server.unpause().await;
+    let _next = topology.worker();
+    let finished = api
+        .finished_command_within(stuck.header("location").unwrap(), FINISH_LIMIT)
+        .await;
+    assert_eq!(finished["status"], "applied", "{finished}");
+}
+
 /// Each case once per broker that runs in worker processes (modules `kafka` and `nats`).
 macro_rules! per_broker {
     ($($case:ident),+ $(,)?) => {
@@ -374,4 +466,5 @@ macro_rules! per_broker {
 per_broker!(
     fifty_puts_stay_in_order_across_a_killed_worker,
     a_thousand_commands_apply_exactly_once_across_a_killed_worker,
+    a_worker_stopped_while_its_storage_hangs_exits_within_its_grace_period,
 );
