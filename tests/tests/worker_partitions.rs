@@ -269,3 +269,50 @@ async fn a_partition_given_back_after_another_member_moved_on_is_applied_again()
     );
     assert_eq!(commands.find(read_ahead.id).await.unwrap(), Some(applied));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_waiting_in_a_partition_given_away_are_left_to_its_new_holder() {
+    let (slow, fast) = (organisation(), organisation());
+    let repository = Arc::new(GatedRepository {
+        inner: InMemoryPaymentRepository::new(),
+        gated: slow,
+        gate: Semaphore::new(0),
+    });
+    let commands = command_service(repository.clone());
+    let log = WatchedLog::new(1);
+    let (slow_first, slow_second, fast_create) = (create(slow), create(slow), create(fast));
+    for command in [&slow_first, &slow_second, &fast_create] {
+        log.publish(&commands, command).await;
+    }
+    let worker = RunningWorker::start(log.clone(), commands.clone());
+    // The fast organisation's create, last in the partition, finished: the slow one's second
+    // command was taken, and waits behind its first, whose insert the gate holds.
+    finished(&commands, fast_create.id).await;
+
+    // The partition is given away; then the held insert goes through.
+    log.take_away();
+    repository.gate.add_permits(2);
+    assert!(finished(&commands, slow_first.id)
+        .await
+        .outcome()
+        .unwrap()
+        .is_applied());
+    // What had started finished; what waited is not started here any more.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = commands.find(slow_second.id).await.unwrap().unwrap();
+    assert!(
+        second.outcome().is_none(),
+        "applied after the partition was given away: {second:?}"
+    );
+    assert!(commands
+        .payments()
+        .get(slow_second.payment_id)
+        .await
+        .is_err());
+    assert_eq!(
+        log.commits(),
+        vec![],
+        "committed for a holding that is over"
+    );
+    worker.stop().await;
+}

@@ -56,7 +56,8 @@ enum Step {
 /// ([`Window`]). The position committed is the last record before the first one not done.
 ///
 /// **Rebalances.** A record delivered under a holding of the partition that is over (a
-/// rebalance gave it away, and maybe back) is not applied and not committed; the lane forgets
+/// rebalance gave it away, and maybe back) is not applied and not committed, nor is one taken
+/// before and not started when the holding ended; the lane forgets
 /// what it had not started, finishes what it had, then skips every record of that holding or an
 /// earlier one, and starts afresh with the first record of a newer holding (delivered from the
 /// committed position, wherever another member moved it meanwhile), so nothing read ahead
@@ -151,12 +152,8 @@ impl Lane {
             // and another member may have applied and committed past this record since. The
             // records come again under the next holding, from the committed position.
             if newer || !self.lost {
-                self.window.lose();
-                self.taken.clear();
-                // A commit now could move the new holder's position back.
-                self.to_commit = None;
                 self.generation = Some(generation);
-                self.lost = true;
+                self.lose();
             }
             return;
         }
@@ -223,8 +220,26 @@ impl Lane {
         }
     }
 
-    /// Starts what the window lets start.
+    /// Forgets what was taken and not started, and anything to commit (a commit now could move
+    /// the new holder's position back): the lane's holding of the partition is over.
+    fn lose(&mut self) {
+        self.window.lose();
+        self.taken.clear();
+        self.to_commit = None;
+        self.lost = true;
+    }
+
+    /// Starts what the window lets start, while the lane's holding of the partition lasts: a
+    /// partition given away since the records were taken is applied by its new holder, and
+    /// applying them here too would race it.
     fn start(&mut self) {
+        if self.lost || self.generation.is_none() {
+            return;
+        }
+        if self.tools.subscription.holding(self.partition) != self.generation {
+            self.lose();
+            return;
+        }
         for offset in self.window.start() {
             if let Some(taken) = self.taken.remove(&offset) {
                 let commands = self.tools.commands.clone();
