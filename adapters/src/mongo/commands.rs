@@ -1,4 +1,16 @@
-//! [`MongoCommandStore`]: command records in a MongoDB collection beside the payments.
+//! [`MongoCommandStore`]: command records in MongoDB collections beside the payments.
+//!
+//! - **Finished records** are filed by page in `<collection>_finished` (see [`super::finished`]):
+//!   one document for the outcomes a worker stores together, first outcome wins on a unique
+//!   index of their ids.
+//! - **Accepted records**, before their command finishes, are filed by page in
+//!   `<collection>_accepted` (see [`super::pages`]).
+//! - **`<collection>`** holds a document per command only where one is needed: a delete marked
+//!   `deleting`, an accepted record whose page had no slot left, and records finished before
+//!   outcomes were filed by page (read as they are, and first: they were first). Whether any of
+//!   those is left is asked of MongoDB every ten minutes, so that a deployment without them
+//!   pays no query for them; while some are (for the retention after an upgrade), a batch of
+//!   outcomes first looks its ids up there.
 //!
 //! ```text
 //! { _id: "<command uuid>", action: "update", payment_id: "<uuid>", organisation_id: "<uuid>",
@@ -6,17 +18,12 @@
 //!   finished_at: Date, outcome: { kind: "updated", detail: { version: 4 } } }
 //! ```
 //!
-//! Accepted records, before their command finishes, are filed by page in a second collection,
-//! `<collection>_accepted` (see [`super::pages`]); a lookup reads this collection first, then
-//! the page.
-//!
-//! A TTL index on `accepted_at` lets MongoDB remove records after the retention period. The
-//! state changes are filtered writes, so "first outcome wins" is MongoDB's single-document
-//! atomicity: a finished record never matches the filter of a later write, and an upsert that
-//! finds its id taken by a finished record fails on the unique `_id` instead of replacing it.
+//! A lookup reads the command's document, then the finished pages, then the accepted page. TTL
+//! indexes on `accepted_at` let MongoDB remove records after the retention period.
 
-use std::collections::HashMap;
-use std::time::Duration;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use domain::{
@@ -28,10 +35,9 @@ use mongodb::bson::{self, doc, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 
-use super::errors::{
-    insert_many_failures, is_duplicate_key, is_only_duplicate_keys, repository_error, InsertFailure,
-};
-use super::indexes::Indexes;
+use super::errors::{is_duplicate_key, is_only_duplicate_keys, repository_error};
+use super::finished::{self, Filed};
+use super::indexes::{self, Indexes};
 use super::pages::{self, Slots};
 use super::MongoPaymentRepository;
 
@@ -43,6 +49,9 @@ const ACCEPTED_AT: &str = "accepted_at";
 const STATE: &str = "state";
 const FINISHED_AT: &str = "finished_at";
 const OUTCOME: &str = "outcome";
+
+/// How long a check for finished documents of their own in the commands collection holds.
+const LEGACY_CHECK: Duration = Duration::from_secs(600);
 
 const ACCEPTED: &str = "accepted";
 const DELETING: &str = "deleting";
@@ -59,6 +68,14 @@ pub struct MongoCommandStore {
     /// Accepted records, filed by page.
     pages: Collection<Document>,
     page_indexes: Indexes,
+    /// Finished records, filed by page.
+    finished: Collection<Document>,
+    finished_indexes: Indexes,
+    /// Set once the finished pages' unique index is known to exist: no page is written before.
+    finished_ready: Arc<tokio::sync::OnceCell<()>>,
+    /// When the commands collection was last seen to hold finished documents of its own
+    /// (written before outcomes were filed by page), and whether it did.
+    legacy: Arc<Mutex<Option<(Instant, bool)>>>,
     slots: Slots,
     /// How long records are kept: a page outlives the first of its records by the time it was
     /// open, so older records in it are not read.
@@ -66,9 +83,10 @@ pub struct MongoCommandStore {
 }
 
 impl MongoPaymentRepository {
-    /// A command store in `collection` of this repository's database (and, for accepted
-    /// records, `<collection>_accepted`), whose records MongoDB removes `retention` after they
-    /// were accepted (TTL indexes, created in the background).
+    /// A command store in `collection` of this repository's database (and, for accepted and
+    /// finished records, `<collection>_accepted` and `<collection>_finished`), whose records
+    /// MongoDB removes `retention` after they were accepted (TTL indexes, created in the
+    /// background; the finished pages' unique index before their first page).
     pub fn command_store(&self, collection: &str, retention: Duration) -> MongoCommandStore {
         let ttl = || {
             IndexModel::builder()
@@ -82,6 +100,10 @@ impl MongoPaymentRepository {
             indexes: Indexes::of(vec![ttl()]),
             pages: self.database.collection(&format!("{collection}_accepted")),
             page_indexes: Indexes::of(vec![ttl()]),
+            finished: self.database.collection(&format!("{collection}_finished")),
+            finished_indexes: Indexes::of(vec![finished::unique_ids(), ttl()]),
+            finished_ready: Arc::default(),
+            legacy: Arc::default(),
             slots: Slots::default(),
             retention,
         }
@@ -138,6 +160,78 @@ impl MongoCommandStore {
             }
         })
         .await
+    }
+
+    /// Creates the finished pages' collection and indexes unless this store did before: "first
+    /// outcome wins" needs the unique index before any page is written.
+    async fn finished_ready(&self) -> Result<(), RepositoryError> {
+        let (collection, wanted) = (self.finished.clone(), self.finished_indexes.clone());
+        self.finished_ready
+            .get_or_try_init(|| {
+                self.bounded_on(
+                    &self.finished,
+                    &self.finished_indexes,
+                    move |_| async move { indexes::create(&collection, &wanted).await },
+                )
+            })
+            .await
+            .map(drop)
+    }
+
+    /// Whether the commands collection may hold finished documents of its own, asked of
+    /// MongoDB at most every [`LEGACY_CHECK`]: a deployment that never ran a version writing
+    /// them, or whose last one expired, pays no query for them.
+    async fn may_hold_legacy(&self) -> Result<bool, RepositoryError> {
+        let known = *self.legacy.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, holds)) = known.filter(|(when, _)| when.elapsed() < LEGACY_CHECK) {
+            return Ok(holds);
+        }
+        let holds = self
+            .bounded(move |collection| async move {
+                collection
+                    .find_one(doc! {STATE: FINISHED})
+                    .projection(doc! {ID: 1})
+                    .await
+                    .map(|found| found.is_some())
+                    .map_err(|e| repository_error(&e))
+            })
+            .await?;
+        *self.legacy.lock().unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), holds));
+        Ok(holds)
+    }
+
+    /// The finished documents of their own among `ids` (see [`Self::may_hold_legacy`]).
+    async fn find_legacy(&self, ids: &[CommandId]) -> Result<Vec<CommandRecord>, RepositoryError> {
+        if ids.is_empty() || !self.may_hold_legacy().await? {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.bounded(move |collection| async move {
+            let found: Vec<Document> = collection
+                .find(doc! {ID: {"$in": keys}, STATE: FINISHED})
+                .await
+                .map_err(|e| repository_error(&e))?
+                .try_collect()
+                .await
+                .map_err(|e| repository_error(&e))?;
+            found.into_iter().map(to_record).collect()
+        })
+        .await
+    }
+
+    /// The finished records of `ids` filed by page.
+    async fn find_filed(&self, ids: Vec<CommandId>) -> Result<Vec<CommandRecord>, RepositoryError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found = self
+            .bounded_on(
+                &self.finished,
+                &self.finished_indexes,
+                move |pages| async move { finished::find(&pages, &ids).await },
+            )
+            .await?;
+        found.into_iter().map(to_record).collect()
     }
 
     async fn find_record(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
@@ -299,71 +393,101 @@ impl CommandStore for MongoCommandStore {
         &self,
         record: &CommandRecord,
     ) -> Result<CommandRecord, RepositoryError> {
-        let set = finished_fields(record)?;
-        if self.advance(record, &[ACCEPTED, DELETING], set).await? {
-            return Ok(record.clone());
-        }
-        // Finished before: the first outcome stays, and is the answer.
-        self.find_record(record.id).await?.ok_or_else(|| {
-            RepositoryError::Internal(format!("command {} vanished while finishing", record.id))
-        })
+        self.record_finished_many(std::slice::from_ref(record))
+            .await
+            .pop()
+            .unwrap_or_else(|| {
+                Err(RepositoryError::Internal(
+                    "finished record not written".into(),
+                ))
+            })
     }
 
-    /// One unordered `insert_many` of finished documents: a command whose id has no document
-    /// yet (its accepted record is in a page) is finished by it. An id already taken (a delete
-    /// marked `deleting`, or a command finished before) goes the way of
-    /// [`Self::record_finished`], whose filter keeps a first outcome.
+    /// One page for the batch (see [`super::finished`]); an id finished before, in a page or in
+    /// a document of its own, keeps its first outcome, which is the answer. An id twice in the
+    /// batch is stored once: the first one wins there too.
     async fn record_finished_many(
         &self,
         records: &[CommandRecord],
     ) -> Vec<Result<CommandRecord, RepositoryError>> {
         let mut answers: Vec<Option<Result<CommandRecord, RepositoryError>>> =
             vec![None; records.len()];
-        let mut documents = Vec::with_capacity(records.len());
+        let mut filed = Vec::with_capacity(records.len());
         let mut sent = Vec::with_capacity(records.len());
+        let mut seen = HashSet::with_capacity(records.len());
+        let mut again = Vec::new();
+        let ids: Vec<CommandId> = records.iter().map(|record| record.id).collect();
+        let legacy = match self.find_legacy(&ids).await {
+            Ok(legacy) => legacy,
+            Err(error) => return records.iter().map(|_| Err(error.clone())).collect(),
+        };
+        for first in legacy {
+            // Finished before, in a document of its own: that outcome stays.
+            for (index, record) in records.iter().enumerate() {
+                if record.id == first.id && seen.insert(record.id) {
+                    answers[index] = Some(Ok(first.clone()));
+                }
+            }
+        }
         for (index, record) in records.iter().enumerate() {
+            if answers[index].is_some() {
+                continue;
+            }
+            if !seen.insert(record.id) {
+                again.push(index);
+                continue;
+            }
             match finished_fields(record) {
                 Ok(mut document) => {
                     document.insert(ID, record.id.to_string());
                     document.extend(head(record));
-                    documents.push(document);
+                    filed.push((record, document));
                     sent.push(index);
                 }
                 Err(error) => answers[index] = Some(Err(error)),
             }
         }
-        let mut taken = Vec::new();
-        if !documents.is_empty() {
-            let inserted = self
-                .bounded(move |collection| async move {
-                    Ok(collection.insert_many(documents).ordered(false).await)
-                })
-                .await;
-            let failures = match &inserted {
-                Ok(Ok(_)) => Ok(HashMap::new()),
-                Ok(Err(error)) => {
-                    insert_many_failures(error).ok_or_else(|| repository_error(error))
-                }
-                Err(error) => Err(error.clone()),
-            };
-            for (position, &index) in sent.iter().enumerate() {
-                answers[index] = match &failures {
-                    Err(error) => Some(Err(error.clone())),
-                    Ok(failures) => match failures.get(&position) {
-                        None => Some(Ok(records[index].clone())),
-                        Some(InsertFailure::Taken) => {
-                            taken.push(index);
-                            None
-                        }
-                        Some(InsertFailure::Refused(message)) => {
-                            Some(Err(RepositoryError::Internal(message.clone())))
-                        }
+        let outcomes = match self.finished_ready().await {
+            Err(error) => sent.iter().map(|_| Filed::Failed(error.clone())).collect(),
+            Ok(()) => {
+                let filed: Vec<(CommandRecord, Document)> = filed
+                    .into_iter()
+                    .map(|(record, document)| (record.clone(), document))
+                    .collect();
+                let count = filed.len();
+                self.bounded_on(
+                    &self.finished,
+                    &self.finished_indexes,
+                    move |pages| async move {
+                        let filed: Vec<(&CommandRecord, Document)> =
+                            filed.iter().map(|(r, d)| (r, d.clone())).collect();
+                        Ok(finished::store(&pages, &filed).await)
                     },
-                };
+                )
+                .await
+                .unwrap_or_else(|error| (0..count).map(|_| Filed::Failed(error.clone())).collect())
             }
+        };
+        let mut taken = Vec::new();
+        for (&index, outcome) in sent.iter().zip(outcomes) {
+            answers[index] = match outcome {
+                Filed::Stored => Some(Ok(records[index].clone())),
+                Filed::Taken => {
+                    taken.push(index);
+                    None
+                }
+                Filed::Failed(error) => Some(Err(error)),
+            };
         }
-        for index in taken {
-            answers[index] = Some(self.record_finished(&records[index]).await);
+        for index in taken.into_iter().chain(again) {
+            answers[index] = Some(match self.find_finished(records[index].id).await {
+                Ok(Some(first)) => Ok(first),
+                Ok(None) => Err(RepositoryError::Internal(format!(
+                    "command {} neither stored nor found finished",
+                    records[index].id
+                ))),
+                Err(error) => Err(error),
+            });
         }
         answers
             .into_iter()
@@ -378,8 +502,15 @@ impl CommandStore for MongoCommandStore {
     }
 
     async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
-        if let Some(record) = self.find_record(id).await? {
+        let own = self.find_record(id).await?;
+        if let Some(record) = own.as_ref().filter(|record| record.outcome().is_some()) {
+            return Ok(Some(record.clone()));
+        }
+        if let Some(record) = self.find_filed(vec![id]).await?.pop() {
             return Ok(Some(record));
+        }
+        if own.is_some() {
+            return Ok(own);
         }
         let retention = u64::try_from(self.retention.as_millis()).unwrap_or(u64::MAX);
         let cutoff = Timestamp::from_millis(Timestamp::now().as_millis().saturating_sub(retention));
@@ -390,13 +521,11 @@ impl CommandStore for MongoCommandStore {
     }
 
     async fn find_finished(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
-        // Finished records are never in a page.
-        Ok(self
-            .find_record(id)
-            .await?
-            .filter(|record| record.outcome().is_some()))
+        Ok(self.find_finished_many(&[id]).await?.pop())
     }
 
+    /// The pages' records, and the documents of records finished before outcomes were filed by
+    /// page (which are first where an id has both).
     async fn find_finished_many(
         &self,
         ids: &[CommandId],
@@ -404,18 +533,16 @@ impl CommandStore for MongoCommandStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-        self.bounded(move |collection| async move {
-            let found: Vec<Document> = collection
-                .find(doc! {ID: {"$in": ids}, STATE: FINISHED})
-                .await
-                .map_err(|e| repository_error(&e))?
-                .try_collect()
-                .await
-                .map_err(|e| repository_error(&e))?;
-            found.into_iter().map(to_record).collect()
-        })
-        .await
+        let own = self.find_legacy(ids).await?;
+        let known: HashSet<CommandId> = own.iter().map(|record| record.id).collect();
+        let rest: Vec<CommandId> = ids
+            .iter()
+            .filter(|id| !known.contains(id))
+            .copied()
+            .collect();
+        let mut finished = own;
+        finished.extend(self.find_filed(rest).await?);
+        Ok(finished)
     }
 
     async fn expire(&self, _cutoff: Timestamp) -> Result<(), RepositoryError> {

@@ -5,6 +5,7 @@ mod config;
 mod detached;
 mod document;
 mod errors;
+mod finished;
 mod indexes;
 mod pages;
 

@@ -170,7 +170,8 @@ pub struct Config {
     )]
     pub nats_max_deliver: u32,
 
-    /// MongoDB collection of the command outcomes (accepted records: the same name + `_accepted`).
+    /// MongoDB collection of the command records (outcomes filed by page: the same name +
+    /// `_finished`; accepted records: + `_accepted`).
     #[arg(
         long,
         env = "PAYMENT_SERVER_MONGO_COMMANDS_COLLECTION",
