@@ -441,7 +441,7 @@ impl CommandStore for MongoCommandStore {
                 Ok(mut document) => {
                     document.insert(ID, record.id.to_string());
                     document.extend(head(record));
-                    filed.push((record, document));
+                    filed.push((record.clone(), document));
                     sent.push(index);
                 }
                 Err(error) => answers[index] = Some(Err(error)),
@@ -450,19 +450,11 @@ impl CommandStore for MongoCommandStore {
         let outcomes = match self.finished_ready().await {
             Err(error) => sent.iter().map(|_| Filed::Failed(error.clone())).collect(),
             Ok(()) => {
-                let filed: Vec<(CommandRecord, Document)> = filed
-                    .into_iter()
-                    .map(|(record, document)| (record.clone(), document))
-                    .collect();
                 let count = filed.len();
                 self.bounded_on(
                     &self.finished,
                     &self.finished_indexes,
-                    move |pages| async move {
-                        let filed: Vec<(&CommandRecord, Document)> =
-                            filed.iter().map(|(r, d)| (r, d.clone())).collect();
-                        Ok(finished::store(&pages, &filed).await)
-                    },
+                    move |pages| async move { Ok(finished::store(&pages, &filed).await) },
                 )
                 .await
                 .unwrap_or_else(|error| (0..count).map(|_| Filed::Failed(error.clone())).collect())

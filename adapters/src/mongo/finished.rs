@@ -66,7 +66,7 @@ fn id_key(id: CommandId) -> Bson {
 }
 
 /// A page of `records` (distinct ids), each given as its finished document.
-fn page(records: &[(&CommandRecord, Document)]) -> Result<Document, RepositoryError> {
+fn page(records: &[(CommandRecord, Document)]) -> Result<Document, RepositoryError> {
     let accepted_at = records
         .iter()
         .map(|(record, _)| super::commands::date(record.accepted_at))
@@ -93,7 +93,7 @@ fn page(records: &[(&CommandRecord, Document)]) -> Result<Document, RepositoryEr
 /// id is taken, one page each; answered in their order.
 pub(super) async fn store(
     pages: &Collection<Document>,
-    records: &[(&CommandRecord, Document)],
+    records: &[(CommandRecord, Document)],
 ) -> Vec<Filed> {
     if records.is_empty() {
         return Vec::new();
@@ -224,7 +224,7 @@ mod tests {
     #[test]
     fn a_page_holds_each_record_under_its_id_and_keeps_the_latest_acceptance() {
         let (first, second) = (record(1_765_000_000_000), record(1_765_000_009_000));
-        let page = page(&[(&first.0, first.1.clone()), (&second.0, second.1.clone())]).unwrap();
+        let page = page(&[first.clone(), second.clone()]).unwrap();
         assert_eq!(
             page.get_array(IDS).unwrap(),
             &vec![id_key(first.0.id), id_key(second.0.id)]
