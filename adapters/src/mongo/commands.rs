@@ -403,7 +403,7 @@ impl CommandStore for MongoCommandStore {
             })
     }
 
-    /// One page for the batch (see [`super::finished`]); an id finished before, in a page or in
+    /// One page for the batch (see the `finished` module); an id finished before, in a page or in
     /// a document of its own, keeps its first outcome, which is the answer. An id twice in the
     /// batch is stored once: the first one wins there too.
     async fn record_finished_many(
