@@ -68,6 +68,17 @@ impl PaymentRepository for GatedRepository {
     }
 }
 
+/// Storage whose inserts of `slow`'s payments wait for the gate, and the use case over it.
+fn gated(slow: OrganisationId) -> (Arc<GatedRepository>, CommandService) {
+    let repository = Arc::new(GatedRepository {
+        inner: InMemoryPaymentRepository::new(),
+        gated: slow,
+        gate: Semaphore::new(0),
+    });
+    let commands = command_service(repository.clone());
+    (repository, commands)
+}
+
 fn command_service(repository: Arc<dyn PaymentRepository>) -> CommandService {
     let store = Arc::new(InMemoryCommandStore::new(Duration::from_secs(3600)));
     CommandService::new(PaymentService::new(repository), store)
@@ -76,12 +87,7 @@ fn command_service(repository: Arc<dyn PaymentRepository>) -> CommandService {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organisations_sharing_a_partition_apply_side_by_side_each_in_order() {
     let (slow, fast) = (organisation(), organisation());
-    let repository = Arc::new(GatedRepository {
-        inner: InMemoryPaymentRepository::new(),
-        gated: slow,
-        gate: Semaphore::new(0),
-    });
-    let commands = command_service(repository.clone());
+    let (repository, commands) = gated(slow);
     // One partition: every command lands on it, in this order.
     let log = WatchedLog::new(1);
     let slow_first = create(slow);
@@ -273,12 +279,7 @@ async fn a_partition_given_back_after_another_member_moved_on_is_applied_again()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_waiting_in_a_partition_given_away_are_left_to_its_new_holder() {
     let (slow, fast) = (organisation(), organisation());
-    let repository = Arc::new(GatedRepository {
-        inner: InMemoryPaymentRepository::new(),
-        gated: slow,
-        gate: Semaphore::new(0),
-    });
-    let commands = command_service(repository.clone());
+    let (repository, commands) = gated(slow);
     let log = WatchedLog::new(1);
     let (slow_first, slow_second, fast_create) = (create(slow), create(slow), create(fast));
     for command in [&slow_first, &slow_second, &fast_create] {

@@ -448,7 +448,7 @@ impl CommandStore for MongoCommandStore {
             }
         }
         let outcomes = match self.finished_ready().await {
-            Err(error) => sent.iter().map(|_| Filed::Failed(error.clone())).collect(),
+            Err(error) => finished::failed(sent.len(), &error),
             Ok(()) => {
                 let count = filed.len();
                 self.bounded_on(
@@ -457,7 +457,7 @@ impl CommandStore for MongoCommandStore {
                     move |pages| async move { Ok(finished::store(&pages, &filed).await) },
                 )
                 .await
-                .unwrap_or_else(|error| (0..count).map(|_| Filed::Failed(error.clone())).collect())
+                .unwrap_or_else(|error| finished::failed(count, &error))
             }
         };
         let mut taken = Vec::new();

@@ -100,25 +100,14 @@ pub(super) async fn store(
     }
     let whole = match page(records) {
         Ok(whole) => whole,
-        Err(error) => {
-            return records
-                .iter()
-                .map(|_| Filed::Failed(error.clone()))
-                .collect()
-        }
+        Err(error) => return failed(records.len(), &error),
     };
     match pages.insert_one(whole).await {
         Ok(_) => return records.iter().map(|_| Filed::Stored).collect(),
         // A single record whose id is taken needs no second try.
         Err(error) if is_duplicate_key(&error) && records.len() == 1 => return vec![Filed::Taken],
         Err(error) if is_duplicate_key(&error) => {}
-        Err(error) => {
-            let error = repository_error(&error);
-            return records
-                .iter()
-                .map(|_| Filed::Failed(error.clone()))
-                .collect();
-        }
+        Err(error) => return failed(records.len(), &repository_error(&error)),
     }
     let singles = match records
         .iter()
@@ -126,12 +115,7 @@ pub(super) async fn store(
         .collect::<Result<Vec<Document>, _>>()
     {
         Ok(singles) => singles,
-        Err(error) => {
-            return records
-                .iter()
-                .map(|_| Filed::Failed(error.clone()))
-                .collect()
-        }
+        Err(error) => return failed(records.len(), &error),
     };
     let failures = match pages.insert_many(singles).ordered(false).await {
         Ok(_) => Ok(HashMap::new()),
@@ -149,6 +133,11 @@ pub(super) async fn store(
             },
         })
         .collect()
+}
+
+/// `count` records not stored for `error`.
+pub(super) fn failed(count: usize, error: &RepositoryError) -> Vec<Filed> {
+    (0..count).map(|_| Filed::Failed(error.clone())).collect()
 }
 
 /// The finished documents of `ids` stored in pages (each id is in one page at most).
