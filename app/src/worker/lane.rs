@@ -57,11 +57,11 @@ enum Step {
 ///
 /// **Rebalances.** A record delivered under a holding of the partition that is over (a
 /// rebalance gave it away, and maybe back) is not applied and not committed, nor is one taken
-/// before and not started when the holding ended; the lane forgets
-/// what it had not started, finishes what it had, then skips every record of that holding or an
-/// earlier one, and starts afresh with the first record of a newer holding (delivered from the
-/// committed position, wherever another member moved it meanwhile), so nothing read ahead
-/// before the rebalance is applied out of order, and a partition given back is applied again.
+/// before and not started when the holding ended; the lane forgets what it had not started,
+/// finishes what it had, then skips every record of that holding or an earlier one, and starts
+/// afresh with the first record of a newer holding (delivered from the committed position,
+/// wherever another member moved it meanwhile), so nothing read ahead before the rebalance is
+/// applied out of order, and a partition given back is applied again.
 ///
 /// **Replays.** Whenever the partition's records start again (the lane's first record, a
 /// partition regained, or a log that delivers an offset again), the previous holder may have
