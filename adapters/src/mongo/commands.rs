@@ -21,7 +21,7 @@
 //! A lookup reads the command's document, then the finished pages, then the accepted page. TTL
 //! indexes on `accepted_at` let MongoDB remove records after the retention period.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -415,26 +415,21 @@ impl CommandStore for MongoCommandStore {
         let mut filed = Vec::with_capacity(records.len());
         let mut sent = Vec::with_capacity(records.len());
         let mut seen = HashSet::with_capacity(records.len());
-        let mut again = Vec::new();
+        // Read back once the batch is stored: taken by another page, or twice in the batch.
+        let mut read_back = Vec::new();
         let ids: Vec<CommandId> = records.iter().map(|record| record.id).collect();
-        let legacy = match self.find_legacy(&ids).await {
-            Ok(legacy) => legacy,
+        // Finished before, in a document of its own: that outcome stays.
+        let legacy: HashMap<CommandId, CommandRecord> = match self.find_legacy(&ids).await {
+            Ok(legacy) => legacy.into_iter().map(|first| (first.id, first)).collect(),
             Err(error) => return records.iter().map(|_| Err(error.clone())).collect(),
         };
-        for first in legacy {
-            // Finished before, in a document of its own: that outcome stays.
-            for (index, record) in records.iter().enumerate() {
-                if record.id == first.id && seen.insert(record.id) {
-                    answers[index] = Some(Ok(first.clone()));
-                }
-            }
-        }
         for (index, record) in records.iter().enumerate() {
-            if answers[index].is_some() {
+            if let Some(first) = legacy.get(&record.id) {
+                answers[index] = Some(Ok(first.clone()));
                 continue;
             }
             if !seen.insert(record.id) {
-                again.push(index);
+                read_back.push(index);
                 continue;
             }
             match finished_fields(record) {
@@ -460,26 +455,35 @@ impl CommandStore for MongoCommandStore {
                 .unwrap_or_else(|error| finished::failed(count, &error))
             }
         };
-        let mut taken = Vec::new();
         for (&index, outcome) in sent.iter().zip(outcomes) {
             answers[index] = match outcome {
                 Filed::Stored => Some(Ok(records[index].clone())),
                 Filed::Taken => {
-                    taken.push(index);
+                    read_back.push(index);
                     None
                 }
                 Filed::Failed(error) => Some(Err(error)),
             };
         }
-        for index in taken.into_iter().chain(again) {
-            answers[index] = Some(match self.find_finished(records[index].id).await {
-                Ok(Some(first)) => Ok(first),
-                Ok(None) => Err(RepositoryError::Internal(format!(
-                    "command {} neither stored nor found finished",
-                    records[index].id
-                ))),
-                Err(error) => Err(error),
+        if !read_back.is_empty() {
+            let wanted: Vec<CommandId> = read_back.iter().map(|&index| records[index].id).collect();
+            let firsts = self.find_finished_many(&wanted).await.map(|found| {
+                found
+                    .into_iter()
+                    .map(|first| (first.id, first))
+                    .collect::<HashMap<_, _>>()
             });
+            for index in read_back {
+                let id = records[index].id;
+                answers[index] = Some(match &firsts {
+                    Ok(firsts) => firsts.get(&id).cloned().ok_or_else(|| {
+                        RepositoryError::Internal(format!(
+                            "command {id} neither stored nor found finished"
+                        ))
+                    }),
+                    Err(error) => Err(error.clone()),
+                });
+            }
         }
         answers
             .into_iter()
