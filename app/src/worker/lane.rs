@@ -79,7 +79,6 @@ pub(super) async fn lane(partition: u32, mut records: mpsc::Receiver<LogRecord>,
         taken: HashMap::new(),
         work: JoinSet::new(),
         generation: None,
-        lost: false,
         seen_up_to: None,
         checks_left: WINDOW,
         to_commit: None,
@@ -125,10 +124,9 @@ struct Lane {
     taken: HashMap<u64, Taken>,
     work: JoinSet<Step>,
     /// The holding of the partition (see [`LogSubscription::holding`]) whose records the lane
-    /// applies: records of an earlier one are skipped, one of a later one starts afresh.
+    /// applies: records of an earlier one are skipped, one of a later one starts afresh. Once
+    /// it is over, the window is lost ([`Window::is_lost`]) and its records are skipped too.
     generation: Option<u64>,
-    /// Whether that holding is over (the partition was given away): its records are skipped.
-    lost: bool,
     /// The newest offset taken so far: an offset at or before it is a replay.
     seen_up_to: Option<u64>,
     /// Records still to check after the partition's records started again.
@@ -151,7 +149,7 @@ impl Lane {
             // Read under a holding that is over: the partition was given away (and maybe back),
             // and another member may have applied and committed past this record since. The
             // records come again under the next holding, from the committed position.
-            if newer || !self.lost {
+            if newer || !self.window.is_lost() {
                 self.generation = Some(generation);
                 self.lose();
             }
@@ -165,7 +163,6 @@ impl Lane {
             self.taken.clear();
             self.to_commit = None;
             self.generation = Some(generation);
-            self.lost = false;
             self.checks_left = WINDOW;
         }
         let unchecked = self.checks_left > 0 || self.seen_up_to.is_some_and(|seen| offset <= seen);
@@ -226,14 +223,13 @@ impl Lane {
         self.window.lose();
         self.taken.clear();
         self.to_commit = None;
-        self.lost = true;
     }
 
     /// Starts what the window lets start, while the lane's holding of the partition lasts: a
     /// partition given away since the records were taken is applied by its new holder, and
     /// applying them here too would race it.
     fn start(&mut self) {
-        if self.lost || self.generation.is_none() {
+        if self.window.is_lost() || self.generation.is_none() {
             return;
         }
         if self.tools.subscription.holding(self.partition) != self.generation {

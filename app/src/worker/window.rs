@@ -119,6 +119,11 @@ impl Window {
         self.lost = true;
     }
 
+    /// Whether the partition was lost since the window started afresh.
+    pub(super) fn is_lost(&self) -> bool {
+        self.lost
+    }
+
     /// Starts afresh (the partition's records come again from its committed position); only
     /// once nothing is applying or storing.
     pub(super) fn reset(&mut self) {
