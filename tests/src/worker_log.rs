@@ -210,6 +210,12 @@ impl RunningWorker {
 pub fn create(organisation: OrganisationId) -> PaymentCommand {
     let attributes = PaymentAttributes::from_value(json!({"amount": "1.00", "currency": "GBP"}))
         .expect("valid attributes");
+    create_with(organisation, attributes)
+}
+
+/// A create of a fresh payment of `organisation` with `attributes` (unrestricted access, no
+/// request id).
+pub fn create_with(organisation: OrganisationId, attributes: PaymentAttributes) -> PaymentCommand {
     PaymentCommand {
         id: CommandId::generate(),
         payment_id: PaymentId::generate(),

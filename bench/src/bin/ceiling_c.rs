@@ -18,10 +18,7 @@ use std::time::{Duration, Instant};
 
 use bench::stats::{elapsed_us, print_result, Tally};
 use clap::Parser;
-use domain::{
-    Access, CommandBody, CommandId, OrganisationId, PaymentAttributes, PaymentCommand,
-    PaymentContent, PaymentId, Timestamp,
-};
+use domain::{OrganisationId, PaymentAttributes, PaymentCommand};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
@@ -128,22 +125,11 @@ fn encoded_command(
     let document = tests::payment_document(&organisation.to_string(), "100.21");
     let attributes = PaymentAttributes::from_value(document["data"]["attributes"].clone())
         .map_err(|e| format!("the benchmark's document: {e}"))?;
+    // The benchmark's server runs without authentication, and writes its request id (a
+    // hyphenated UUID) into the command.
     let command = PaymentCommand {
-        id: CommandId::generate(),
-        payment_id: PaymentId::generate(),
-        organisation_id: organisation,
-        accepted_at: Timestamp::now(),
-        // The server writes its request id (a hyphenated UUID) here.
         request_id: Some(uuid::Uuid::now_v7().to_string()),
-        // The benchmark's server runs without authentication.
-        subject: None,
-        access: Access::Unrestricted,
-        body: CommandBody::Create {
-            content: PaymentContent {
-                organisation_id: organisation,
-                attributes,
-            },
-        },
+        ..tests::worker_log::create_with(organisation, attributes)
     };
     Ok((command.key(), command.encode()))
 }
