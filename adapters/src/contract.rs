@@ -75,6 +75,7 @@ macro_rules! payment_repository_contract {
             unmodelled_fields_and_number_types_round_trip_exactly,
             concurrent_updates_at_same_version_have_exactly_one_winner,
             concurrent_inserts_of_same_id_store_exactly_one,
+            concurrent_inserts_each_get_their_own_answer,
             health_check_succeeds_when_storage_answers,
             the_command_that_wrote_a_version_is_kept_with_it,
         );
@@ -451,6 +452,57 @@ pub async fn concurrent_inserts_of_same_id_store_exactly_one(repo: Repo) {
     let winner = winner.expect("one insert succeeds");
     assert!(others.iter().all(|existing| *existing == winner));
     assert_eq!(repo.find(id).await.unwrap(), Some(winner));
+}
+
+/// Case: of many concurrent inserts of different ids, some taken already, each is answered
+/// for its own payment (a storage that writes inserts together must not mix their answers up).
+pub async fn concurrent_inserts_each_get_their_own_answer(repo: Repo) {
+    let organisation = new_organisation();
+    let mut taken = Vec::new();
+    for n in 0..4 {
+        taken.push(
+            stored(
+                &repo,
+                Payment::new(
+                    PaymentId::generate(),
+                    Version::INITIAL,
+                    organisation,
+                    sample_attributes(&format!("{n}.01")),
+                ),
+            )
+            .await,
+        );
+    }
+    let tasks: Vec<_> = (0..48)
+        .map(|n| {
+            let repo = repo.clone();
+            // Every twelfth insert names a stored payment's id, with other content.
+            let id = match n % 12 {
+                0 => taken[n / 12].id(),
+                _ => PaymentId::generate(),
+            };
+            let payment = Payment::new(
+                id,
+                Version::INITIAL,
+                organisation,
+                sample_attributes(&format!("{}.00", n + 1)),
+            );
+            tokio::spawn(async move { (repo.insert(&payment).await.unwrap(), payment) })
+        })
+        .collect();
+    for task in tasks {
+        let (outcome, payment) = task.await.unwrap();
+        match taken.iter().find(|stored| stored.id() == payment.id()) {
+            Some(stored) => {
+                assert_eq!(outcome, InsertOutcome::AlreadyExists(stored.clone()));
+                assert_eq!(repo.find(stored.id()).await.unwrap().as_ref(), Some(stored));
+            }
+            None => {
+                assert_eq!(outcome, InsertOutcome::Inserted);
+                assert_eq!(repo.find(payment.id()).await.unwrap(), Some(payment));
+            }
+        }
+    }
 }
 
 /// Case: a reachable storage reports healthy.

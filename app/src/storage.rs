@@ -8,7 +8,7 @@ use adapters::{
 };
 use domain::{CommandStore, PaymentRepository};
 
-use crate::config::{Config, StorageKind};
+use crate::config::{Config, StorageKind, WriteMode};
 use crate::metrics::Metrics;
 use crate::storage_metrics::SampledGauge;
 use crate::StartupError;
@@ -71,6 +71,9 @@ pub fn mongo_config(config: &Config) -> MongoConfig {
         write_concern: config.mongo_write_concern.clone(),
         journal: config.mongo_journal,
         max_detached_operations: config.mongo_max_detached_operations,
+        // In async mode every payment is written by a worker, many creates at once under a
+        // backlog; a synchronous request's insert stays a call of its own.
+        batch_inserts: config.write_mode == WriteMode::Async,
     }
 }
 
@@ -81,6 +84,14 @@ mod tests {
     #[test]
     fn the_default_options_are_the_adapter_defaults() {
         assert_eq!(mongo_config(&Config::defaults()), MongoConfig::default());
+    }
+
+    #[test]
+    fn only_async_mode_batches_inserts() {
+        let mut config = Config::defaults();
+        assert!(!mongo_config(&config).batch_inserts);
+        config.write_mode = WriteMode::Async;
+        assert!(mongo_config(&config).batch_inserts);
     }
 
     #[tokio::test]

@@ -117,7 +117,18 @@ impl TestDatabase {
 
     /// A repository on this database, its indexes created.
     pub async fn repository(&self) -> MongoPaymentRepository {
-        let repository = MongoPaymentRepository::open(&self.repository_config())
+        self.repository_with(MongoConfig::default()).await
+    }
+
+    /// A repository on this database with `config`'s settings but its server and name, its
+    /// indexes created.
+    pub async fn repository_with(&self, config: MongoConfig) -> MongoPaymentRepository {
+        let config = MongoConfig {
+            uri: self.uri.clone(),
+            database: self.name.clone(),
+            ..config
+        };
+        let repository = MongoPaymentRepository::open(&config)
             .await
             .expect("the repository opens");
         repository
@@ -194,8 +205,22 @@ fn docker_available() -> bool {
 /// A MongoDB repository on a fresh test database, which lives as long as the repository:
 /// what the contract suite runs against.
 pub async fn contract_repository() -> Arc<dyn PaymentRepository> {
+    on_test_database(MongoConfig::default()).await
+}
+
+/// [`contract_repository`] with [`MongoConfig::batch_inserts`].
+pub async fn batched_contract_repository() -> Arc<dyn PaymentRepository> {
+    on_test_database(MongoConfig {
+        batch_inserts: true,
+        ..MongoConfig::default()
+    })
+    .await
+}
+
+/// A repository with `config`'s settings, on a fresh test database that lives as long as it.
+async fn on_test_database(config: MongoConfig) -> Arc<dyn PaymentRepository> {
     let database = TestDatabase::create().await;
-    let repository = database.repository().await;
+    let repository = database.repository_with(config).await;
     Arc::new(RepositoryOnTestDatabase {
         repository,
         _database: database,

@@ -10,7 +10,8 @@ use mongodb::Client;
 ///
 /// The defaults are the server's documented ones: a local MongoDB, database `payment`,
 /// collection `payments`, 2 s to connect and to find a server, 3 s per operation, writes
-/// acknowledged by a majority and journaled, at most 256 detached operations.
+/// acknowledged by a majority and journaled, at most 256 detached operations, each insert a
+/// call of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MongoConfig {
     /// The connection string, e.g. `mongodb://127.0.0.1:27017`. Options in it (replica set,
@@ -33,6 +34,11 @@ pub struct MongoConfig {
     /// Most operations left running after their caller stopped waiting (timed out or gone);
     /// while there are this many, new calls are refused as unavailable. At least 1.
     pub max_detached_operations: usize,
+    /// Whether concurrent inserts are written together, in one unordered `insert_many` per batch
+    /// instead of one `insert_one` each: what a worker applying a backlog of creates wants (see
+    /// [`MongoPaymentRepository`](super::MongoPaymentRepository)). Each insert's answer is the
+    /// same either way.
+    pub batch_inserts: bool,
 }
 
 impl Default for MongoConfig {
@@ -47,6 +53,7 @@ impl Default for MongoConfig {
             write_concern: "majority".into(),
             journal: true,
             max_detached_operations: 256,
+            batch_inserts: false,
         }
     }
 }
