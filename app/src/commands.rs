@@ -1,7 +1,7 @@
 //! The API's side of asynchronous writes: publish a command, remember it as accepted, and wait
 //! for its outcome when a client asks to (`Prefer: wait=N`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -21,6 +21,12 @@ const ACCEPTED_BATCH: usize = 512;
 /// peak costs the store about one write per interval (a page, see [`CommandPage`]) instead of
 /// one per command. Other instances see a command `accepted` that much later.
 const ACCEPTED_GATHER: Duration = Duration::from_millis(10);
+/// Accepted records kept for another attempt while the store is unavailable, at most; past it
+/// the oldest are given up (logged).
+const ACCEPTED_KEPT: usize = 65_536;
+/// Backoff bounds of those attempts.
+const KEPT_RETRY_MIN: Duration = Duration::from_millis(100);
+const KEPT_RETRY_MAX: Duration = Duration::from_secs(2);
 /// How often a waiting request looks for its command's outcome.
 const WAIT_POLL: Duration = Duration::from_millis(20);
 
@@ -45,8 +51,8 @@ pub struct AsyncWrites {
     longest_wait: Duration,
     metrics: CommandMetrics,
     accepted: mpsc::Sender<CommandRecord>,
-    /// Accepted records not written to the store yet, so this instance never answers 404 for a
-    /// command it has just accepted.
+    /// Accepted records not written to the store yet (on their way, or kept while the store is
+    /// unavailable), so this instance never answers 404 for a command it has accepted.
     pending: Pending,
     /// The page new command ids are issued from; the writer turns to a new one as it stores.
     page: CurrentPage,
@@ -171,16 +177,19 @@ impl AsyncWrites {
         Ok(())
     }
 
-    /// The record of a command.
+    /// The record of a command. While the store cannot be read, a command this instance
+    /// accepted and has not stored yet is still answered, from memory, as `accepted`.
     pub async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
-        if let Some(record) = self.commands.find(id).await? {
+        let stored = self.commands.find(id).await;
+        if let Ok(Some(record)) = stored {
             return Ok(Some(record));
         }
         let pending = self.pending.lock().get(&id).cloned();
-        match pending {
-            Some(record) => Ok(Some(record)),
+        match (pending, stored) {
+            (Some(record), _) => Ok(Some(record)),
+            (None, Err(error)) => Err(error),
             // Written (and so no longer pending) since the first read: read again.
-            None => self.commands.find(id).await,
+            (None, Ok(_)) => self.commands.find(id).await,
         }
     }
 
@@ -212,15 +221,40 @@ impl AsyncWrites {
 /// is that a peak of requests does not press on the database. Each batch gathers for
 /// [`ACCEPTED_GATHER`] (or until it is full); then new ids come from a new page, and the batch is
 /// stored: mostly one page, plus the records of the previous one whose broker acknowledgement
-/// came after it was stored.
+/// came after it was stored. A batch the store cannot take now is kept ([`Unstored`]) and
+/// stored once it can.
 async fn write_accepted(
     commands: CommandService,
     mut queue: mpsc::Receiver<CommandRecord>,
     pending: Pending,
     page: CurrentPage,
 ) {
+    let mut unstored = Unstored {
+        commands,
+        pending,
+        kept: VecDeque::new(),
+        records: 0,
+        backoff: KEPT_RETRY_MIN,
+    };
     let mut batch = Vec::with_capacity(ACCEPTED_BATCH);
-    while queue.recv_many(&mut batch, ACCEPTED_BATCH).await > 0 {
+    loop {
+        let receive = queue.recv_many(&mut batch, ACCEPTED_BATCH);
+        let received = if unstored.kept.is_empty() {
+            receive.await
+        } else {
+            match tokio::time::timeout(unstored.backoff, receive).await {
+                Ok(received) => received,
+                Err(_) => {
+                    unstored.retry().await;
+                    continue;
+                }
+            }
+        };
+        if received == 0 {
+            // Every sender is gone: a last attempt for what is kept.
+            unstored.retry().await;
+            return;
+        }
         let deadline = tokio::time::Instant::now() + ACCEPTED_GATHER;
         while batch.len() < ACCEPTED_BATCH {
             let room = ACCEPTED_BATCH - batch.len();
@@ -230,13 +264,101 @@ async fn write_accepted(
             }
         }
         page.turn();
-        if let Err(error) = commands.record_accepted(&batch).await {
-            // The worker records the outcome regardless; only the early `accepted` status of
-            // these commands is lost to other instances.
-            tracing::warn!(%error, batch = batch.len(), "accepted commands not recorded");
+        unstored
+            .store(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(ACCEPTED_BATCH),
+            ))
+            .await;
+    }
+}
+
+/// Accepted records the store could not take yet: kept, still answered by this instance
+/// ([`Pending`]), and stored again after a backoff or with the next batch. Until then other
+/// instances answer their commands 404 (until the outcome is stored); past [`ACCEPTED_KEPT`]
+/// records the oldest are given up, which only that early status loses: the worker records
+/// every outcome regardless.
+struct Unstored {
+    commands: CommandService,
+    pending: Pending,
+    /// Batches not stored, oldest first.
+    kept: VecDeque<Vec<CommandRecord>>,
+    /// Records in `kept`.
+    records: usize,
+    /// How long to wait before the next attempt.
+    backoff: Duration,
+}
+
+impl Unstored {
+    /// Stores `batch`, keeping it if the store is unavailable; once it is stored, the batches
+    /// kept go next.
+    async fn store(&mut self, batch: Vec<CommandRecord>) {
+        match self.attempt(batch).await {
+            Ok(()) => self.retry().await,
+            Err(batch) => {
+                self.records += batch.len();
+                self.kept.push_back(batch);
+                self.give_up_past_limit();
+            }
         }
-        let mut pending = pending.lock();
-        for record in batch.drain(..) {
+    }
+
+    /// Stores the batches kept, oldest first, until the store fails again.
+    async fn retry(&mut self) {
+        while let Some(batch) = self.kept.pop_front() {
+            self.records -= batch.len();
+            if let Err(batch) = self.attempt(batch).await {
+                self.records += batch.len();
+                self.kept.push_front(batch);
+                return;
+            }
+        }
+    }
+
+    /// Stores `batch`, or gives it up on an error a retry cannot cure; gives it back when the
+    /// store is unavailable.
+    async fn attempt(&mut self, batch: Vec<CommandRecord>) -> Result<(), Vec<CommandRecord>> {
+        match self.commands.record_accepted(&batch).await {
+            Ok(()) => {
+                self.backoff = KEPT_RETRY_MIN;
+                self.forget(&batch);
+                Ok(())
+            }
+            Err(RepositoryError::Unavailable(cause)) => {
+                tracing::warn!(%cause, batch = batch.len(), kept = self.records + batch.len(),
+                    "accepted commands not recorded yet; kept for another attempt");
+                self.backoff = (self.backoff * 2).min(KEPT_RETRY_MAX);
+                Err(batch)
+            }
+            Err(error) => {
+                // The worker records the outcome regardless; only the early `accepted` status
+                // of these commands is lost to other instances.
+                tracing::error!(%error, batch = batch.len(), "accepted commands not recorded");
+                self.forget(&batch);
+                Ok(())
+            }
+        }
+    }
+
+    /// Gives the oldest batches up while more than [`ACCEPTED_KEPT`] records are kept.
+    fn give_up_past_limit(&mut self) {
+        while self.records > ACCEPTED_KEPT {
+            let Some(oldest) = self.kept.pop_front() else {
+                return;
+            };
+            self.records -= oldest.len();
+            tracing::error!(
+                batch = oldest.len(),
+                "accepted commands not recorded: more than {ACCEPTED_KEPT} waited for the store"
+            );
+            self.forget(&oldest);
+        }
+    }
+
+    /// Drops `batch` from the records this instance answers from memory.
+    fn forget(&self, batch: &[CommandRecord]) {
+        let mut pending = self.pending.lock();
+        for record in batch {
             pending.remove(&record.id);
         }
     }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tests::mongo::TestDatabase;
 use tests::requests::payment_path;
 use tests::secantus::PrivateMongoServer;
-use tests::{eventually, new_organisation_id, payment_document, Reply, TestApp};
+use tests::{eventually, nats, new_organisation_id, payment_document, Reply, TestApp};
 
 /// The MongoDB operation timeout of these tests: every request must be answered within it.
 const OPERATION_TIMEOUT: Duration = Duration::from_millis(1_000);
@@ -207,4 +207,55 @@ async fn the_server_starts_while_the_database_is_down_and_serves_once_it_is_up()
             .then_some(())
     })
     .await;
+}
+
+/// An API instance of the asynchronous mode (no worker) on `database`, its commands on a NATS
+/// stream of `stream`'s.
+async fn async_api(database: &TestDatabase, stream: &adapters::NatsConfig) -> TestApp {
+    let mut config = short_timeouts(database);
+    nats::configure(&mut config, stream.clone());
+    config.write_mode = app::config::WriteMode::Async;
+    config.role = app::config::Role::Api;
+    TestApp::spawn_config(config).await.without_waiting()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_accepted_while_the_database_is_down_is_recorded_accepted_once_it_is_back() {
+    let server = PrivateMongoServer::start().await;
+    let database = TestDatabase::on(server.uri());
+    let stream = nats::test_config(&nats::server_url());
+    let accepting = async_api(&database, &stream).await;
+    let other = async_api(&database, &stream).await;
+
+    server.kill().await;
+    let organisation = new_organisation_id();
+    let accepted = accepting
+        .post("/v1/payments", &payment_document(&organisation, "5.00"))
+        .await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.body);
+    let location = accepted.header("location").expect("a Location").to_owned();
+    // The instance that accepted it answers from memory while the store cannot be read.
+    let (status, _) = timed(accepting.get(&location)).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    assert_eq!(status.body["data"]["status"], "accepted");
+    // Past the failed attempt to store the record (the server selection timeout is 500 ms).
+    tokio::time::sleep(OPERATION_TIMEOUT + SLACK).await;
+    assert_eq!(
+        accepting.get(&location).await.body["data"]["status"],
+        "accepted"
+    );
+
+    server.resume().await;
+    // No worker runs: only the accepted record, stored now, lets another instance know it.
+    let seen = eventually("another instance reads the command", RECOVERY, || async {
+        let reply = other.get(&location).await;
+        (reply.status == StatusCode::OK).then_some(reply)
+    })
+    .await;
+    assert_eq!(seen.body["data"]["status"], "accepted");
+    assert_eq!(seen.body["data"]["id"], accepted.body["data"]["id"]);
+    assert_eq!(
+        seen.body["data"]["organisation_id"].as_str(),
+        Some(organisation.as_str())
+    );
 }
