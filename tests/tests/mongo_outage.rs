@@ -259,3 +259,56 @@ async fn a_command_accepted_while_the_database_is_down_is_recorded_accepted_once
         Some(organisation.as_str())
     );
 }
+
+/// "First outcome wins" rests on the unique index of the finished pages: a database that comes
+/// back from an outage without it (restored from a backup without indexes, say) gets it again
+/// before the next page is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_finished_pages_unique_index_is_created_again_after_an_outage() {
+    use domain::{CommandOutcome, CommandStore, Timestamp, Version};
+
+    let server = PrivateMongoServer::start().await;
+    let database = TestDatabase::on(server.uri());
+    let repository =
+        MongoPaymentRepository::open(&app::storage::mongo_config(&short_timeouts(&database)))
+            .await
+            .expect("the repository opens");
+    let store = repository.command_store("payment_commands", Duration::from_secs(3600));
+    let record = adapters::command_store_contract::sample_record();
+    let outcome = |version: u64, kind: fn(Version) -> CommandOutcome| {
+        record
+            .clone()
+            .finished(kind(Version::new(version).unwrap()), Timestamp::now())
+    };
+    let first = outcome(1, |version| CommandOutcome::Created { version });
+    let stored = store
+        .record_finished_many(std::slice::from_ref(&first))
+        .await;
+    assert_eq!(stored, vec![Ok(first.clone())]);
+
+    let pages = database
+        .payments()
+        .await
+        .client()
+        .database(database.name())
+        .collection::<mongodb::bson::Document>("payment_commands_finished");
+    server.kill().await;
+    assert!(matches!(
+        store.find(record.id).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    server.resume().await;
+    eventually("the store answers again", RECOVERY, || async {
+        store.find(record.id).await.ok()
+    })
+    .await;
+    // Back without the index.
+    pages.drop_index("ids_1").await.expect("the index drops");
+
+    let later = outcome(2, |version| CommandOutcome::Updated { version });
+    let answer = store.record_finished_many(&[later]).await.remove(0);
+    assert_eq!(answer, Ok(first.clone()), "the first outcome stays");
+    assert_eq!(store.find(record.id).await, Ok(Some(first)));
+    let names = pages.list_index_names().await.expect("the indexes list");
+    assert!(names.contains(&"ids_1".to_owned()), "{names:?}");
+}

@@ -22,6 +22,7 @@
 //! indexes on `accepted_at` let MongoDB remove records after the retention period.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -71,8 +72,13 @@ pub struct MongoCommandStore {
     /// Finished records, filed by page.
     finished: Collection<Document>,
     finished_indexes: Indexes,
-    /// Set once the finished pages' unique index is known to exist: no page is written before.
-    finished_ready: Arc<tokio::sync::OnceCell<()>>,
+    /// The repository's outage count when the finished pages' unique index was last known to
+    /// exist: no page is written unless it is the current count (created again after an
+    /// outage, since a server that went away may come back without it).
+    finished_ready: Arc<Mutex<Option<u64>>>,
+    /// The repository's outage count when the background indexes were last requested: they
+    /// are checked again after an outage.
+    outages_seen: Arc<AtomicU64>,
     /// When the commands collection was last seen to hold finished documents of its own
     /// (written before outcomes were filed by page), and whether it did.
     legacy: Arc<Mutex<Option<(Instant, bool)>>>,
@@ -103,6 +109,7 @@ impl MongoPaymentRepository {
             finished: self.database.collection(&format!("{collection}_finished")),
             finished_indexes: Indexes::of(vec![finished::unique_ids(), ttl()]),
             finished_ready: Arc::default(),
+            outages_seen: Arc::default(),
             legacy: Arc::default(),
             slots: Slots::default(),
             retention,
@@ -137,6 +144,12 @@ impl MongoCommandStore {
         T: Send + 'static,
         F: std::future::Future<Output = Result<T, RepositoryError>> + Send + 'static,
     {
+        let outages = self.payments.outages();
+        if self.outages_seen.swap(outages, Ordering::AcqRel) != outages {
+            for indexes in [&self.indexes, &self.page_indexes, &self.finished_indexes] {
+                indexes.forget();
+            }
+        }
         indexes.request(collection, self.payments.operation_timeout);
         let collection = collection.clone();
         self.payments.bounded(move |_| operation(collection)).await
@@ -162,20 +175,32 @@ impl MongoCommandStore {
         .await
     }
 
-    /// Creates the finished pages' collection and indexes unless this store did before: "first
-    /// outcome wins" needs the unique index before any page is written.
+    /// Creates the finished pages' collection and indexes unless this store did since the
+    /// repository's last outage: "first outcome wins" needs the unique index before any page
+    /// is written.
     async fn finished_ready(&self) -> Result<(), RepositoryError> {
+        let outages = self.payments.outages();
+        if *self
+            .finished_ready
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            == Some(outages)
+        {
+            return Ok(());
+        }
         let (collection, wanted) = (self.finished.clone(), self.finished_indexes.clone());
-        self.finished_ready
-            .get_or_try_init(|| {
-                self.bounded_on(
-                    &self.finished,
-                    &self.finished_indexes,
-                    move |_| async move { indexes::create(&collection, &wanted).await },
-                )
-            })
-            .await
-            .map(drop)
+        self.bounded_on(
+            &self.finished,
+            &self.finished_indexes,
+            move |_| async move { indexes::create(&collection, &wanted).await },
+        )
+        .await?;
+        // An outage during the creation leaves the count behind: the next call creates again.
+        *self
+            .finished_ready
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(outages);
+        Ok(())
     }
 
     /// Whether the commands collection may hold finished documents of its own, asked of

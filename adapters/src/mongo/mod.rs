@@ -11,6 +11,8 @@ mod inserts;
 mod pages;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::{
@@ -57,6 +59,9 @@ pub struct MongoPaymentRepository {
     detached: DetachedOperations,
     max_detached: usize,
     inserts: Option<Inserts>,
+    /// How many calls found the server gone (see [`Self::bounded`]): the indexes of every
+    /// collection on it are checked again after each.
+    outages: Arc<AtomicU64>,
 }
 
 impl MongoPaymentRepository {
@@ -75,6 +80,7 @@ impl MongoPaymentRepository {
             indexes: Indexes::payments(),
             detached: DetachedOperations::default(),
             max_detached: config.max_detached_operations,
+            outages: Arc::default(),
             inserts: config.batch_inserts.then(|| {
                 Inserts::start(
                     collection.clone(),
@@ -163,6 +169,7 @@ impl MongoPaymentRepository {
             Ok(Ok(result)) => {
                 if matches!(result, Err(RepositoryError::Unavailable(_))) {
                     self.indexes.forget();
+                    self.outages.fetch_add(1, Ordering::AcqRel);
                 }
                 result
             }
@@ -171,6 +178,12 @@ impl MongoPaymentRepository {
             ))),
             Err(_) => Err(timed_out(self.operation_timeout)),
         }
+    }
+
+    /// How many calls so far found the server gone: a server that went away may come back
+    /// without the indexes it had (restored from a backup, or rebuilt).
+    pub(super) fn outages(&self) -> u64 {
+        self.outages.load(Ordering::Acquire)
     }
 
     /// Inserts one document: with the others under way when inserts are batched, else alone.
