@@ -62,6 +62,21 @@ impl Counters {
     }
 }
 
+/// `payment_commands_published_total` of `url` once it stopped moving: two readings [`POLL`]
+/// apart that agree. A load generator that stops leaves requests in flight on the server, and
+/// their commands are in the backlog too.
+pub async fn published_at_rest(client: &reqwest::Client, url: &str) -> Result<u64, BenchError> {
+    let mut last = Counters::read(client, url).await?.published;
+    loop {
+        tokio::time::sleep(POLL).await;
+        let now = Counters::read(client, url).await?.published;
+        if now == last {
+            return Ok(now);
+        }
+        last = now;
+    }
+}
+
 /// When a worker finished its first command and when the wait ended, as seen by polling.
 #[derive(Debug, Clone, Copy)]
 pub struct Finished {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::asynchronous::backends::BackendCpu;
 use crate::asynchronous::latency;
 use crate::asynchronous::model::{Broker, DrainResult, LatencyResult};
-use crate::asynchronous::progress::{wait_until_finished, Counters};
+use crate::asynchronous::progress::{published_at_rest, wait_until_finished, Counters};
 use crate::asynchronous::{AsyncSetup, Files};
 use crate::load::{parse_result, RawResult, WrkRun};
 use crate::process::{pinned, Server};
@@ -192,7 +192,7 @@ impl Run<'_> {
         let api = self.start_async(broker, "async-api-server", "api", &round)?;
         self.warm_up(&api).await?;
         let post = self.post(&api, broker)?;
-        let backlog = Counters::read(self.client, &api.url).await?.published;
+        let backlog = published_at_rest(self.client, &api.url).await?;
         drop(api);
         let started = Instant::now();
         let worker = self.start_async(broker, "async-worker", "worker", &round)?;
