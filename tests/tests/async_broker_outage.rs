@@ -92,3 +92,67 @@ async fn a_killed_broker_gives_503_then_writes_resume_without_a_restart() {
     assert_eq!(finished["status"], "applied", "{finished}");
     assert_eq!(app.get("/health/ready").await.status, StatusCode::OK);
 }
+
+/// A client that hangs up while its command waits for the broker's acknowledgement: the broker
+/// takes the command all the same and the worker applies it, so the server counts it as
+/// published too (published and finished agree, as an operator comparing them expects).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_client_hung_up_before_the_acknowledgement_is_counted_as_published() {
+    let broker = PrivateKafkaServer::start().await;
+    let log = tests::kafka::test_config(broker.bootstrap());
+    let app = TestApp::spawn_with(Backend::Memory, move |config| {
+        tests::kafka::configure(config, log);
+        config.write_mode = WriteMode::Async;
+    })
+    .await
+    .without_waiting();
+    let organisation = new_organisation_id();
+    // A first command: the topic exists and the worker holds the partitions.
+    let first = app
+        .post("/v1/payments", &payment_document(&organisation, "1.00"))
+        .await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let finished = app
+        .finished_command(first.header("location").unwrap())
+        .await;
+    assert_eq!(finished["status"], "applied", "{finished}");
+
+    broker.pause().await;
+    let hung_up = app
+        .request(reqwest::Method::POST, "/v1/payments")
+        .timeout(Duration::from_millis(500))
+        .json(&payment_document(&organisation, "2.00"))
+        .send()
+        .await;
+    assert!(
+        hung_up.as_ref().is_err_and(reqwest::Error::is_timeout),
+        "{hung_up:?}"
+    );
+    broker.unpause().await;
+
+    let lines = [
+        "payment_commands_published_total{action=\"create\"} 2",
+        "payment_commands_finished_total{action=\"create\",status=\"applied\"} 2",
+    ];
+    let metrics = eventually(
+        "both commands are counted",
+        Duration::from_secs(20),
+        || async {
+            let metrics = app.fetch("/metrics").await.text().await.unwrap();
+            lines
+                .iter()
+                .all(|line| metrics.contains(line))
+                .then_some(metrics)
+        },
+    )
+    .await;
+    for line in lines {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
+    let listed = app
+        .get(&format!(
+            "/v1/payments?filter[organisation_id]={organisation}"
+        ))
+        .await;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(2));
+}
