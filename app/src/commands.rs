@@ -45,9 +45,12 @@ pub enum PublishError {
     Refused(String),
 }
 
-/// Publishes commands and reads their records. Cheap to clone.
+/// Publishes commands and reads their records. Cheap to clone (one reference count).
 #[derive(Clone)]
-pub struct AsyncWrites {
+pub struct AsyncWrites(Arc<Shared>);
+
+/// What the clones of one [`AsyncWrites`] share.
+struct Shared {
     log: Arc<dyn CommandLog>,
     commands: CommandService,
     timeout: Duration,
@@ -105,7 +108,7 @@ impl Pending {
 impl std::fmt::Debug for AsyncWrites {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncWrites")
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.0.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -130,7 +133,7 @@ impl AsyncWrites {
             pending.clone(),
             page.clone(),
         ));
-        Self {
+        Self(Arc::new(Shared {
             log,
             commands,
             timeout,
@@ -139,17 +142,17 @@ impl AsyncWrites {
             accepted,
             pending,
             page,
-        }
+        }))
     }
 
     /// A fresh id for a command to publish, from this instance's current page.
     pub fn command_id(&self) -> CommandId {
-        self.page.id()
+        self.0.page.id()
     }
 
     /// The longest a request may wait for an outcome (`Prefer: wait`).
     pub fn longest_wait(&self) -> Duration {
-        self.longest_wait
+        self.0.longest_wait
     }
 
     /// Appends `command` to the log, keyed by its organisation, and returns once the broker
@@ -172,41 +175,41 @@ impl AsyncWrites {
 
     /// Appends one command's bytes within the bound.
     async fn append(&self, id: &str, key: &[u8], payload: &[u8]) -> Result<(), PublishError> {
-        let append = self.log.append(id, key, payload);
-        match tokio::time::timeout(self.timeout, append).await {
+        let append = self.0.log.append(id, key, payload);
+        match tokio::time::timeout(self.0.timeout, append).await {
             Ok(Ok(_position)) => Ok(()),
             Ok(Err(LogError::Unavailable(cause))) => Err(PublishError::Unavailable(cause)),
             Ok(Err(LogError::TooLarge(cause))) => Err(PublishError::TooLarge(cause)),
             Ok(Err(LogError::Internal(cause))) => Err(PublishError::Refused(cause)),
             Err(_) => Err(PublishError::Unavailable(format!(
                 "no acknowledgement within {} ms",
-                self.timeout.as_millis()
+                self.0.timeout.as_millis()
             ))),
         }
     }
 
     /// Counts a command the broker took and hands its accepted record to the writer.
     async fn accepted(&self, action: domain::CommandAction, record: CommandRecord) {
-        self.metrics.published(action);
-        self.pending.lock().insert(record.id, record.clone());
+        self.0.metrics.published(action);
+        self.0.pending.lock().insert(record.id, record.clone());
         // The record only serves status reads before the worker finishes the command; a full
         // queue (the store far behind) waits here rather than dropping it.
-        let _ = self.accepted.send(record).await;
+        let _ = self.0.accepted.send(record).await;
     }
 
     /// The record of a command. While the store cannot be read, a command this instance
     /// accepted and has not stored yet is still answered, from memory, as `accepted`.
     pub async fn find(&self, id: CommandId) -> Result<Option<CommandRecord>, RepositoryError> {
-        let stored = self.commands.find(id).await;
+        let stored = self.0.commands.find(id).await;
         if let Ok(Some(record)) = stored {
             return Ok(Some(record));
         }
-        let pending = self.pending.lock().get(&id).cloned();
+        let pending = self.0.pending.lock().get(&id).cloned();
         match (pending, stored) {
             (Some(record), _) => Ok(Some(record)),
             (None, Err(error)) => Err(error),
             // Written (and so no longer pending) since the first read: read again.
-            (None, Ok(_)) => self.commands.find(id).await,
+            (None, Ok(_)) => self.0.commands.find(id).await,
         }
     }
 
@@ -215,7 +218,7 @@ impl AsyncWrites {
     pub async fn wait_for(&self, id: CommandId, wait: Duration) -> Option<CommandRecord> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if let Ok(Some(record)) = self.commands.find_finished(id).await {
+            if let Ok(Some(record)) = self.0.commands.find_finished(id).await {
                 return Some(record);
             }
             if tokio::time::Instant::now() + WAIT_POLL > deadline {
@@ -227,7 +230,7 @@ impl AsyncWrites {
 
     /// Whether the broker answers.
     pub async fn check_health(&self) -> Result<(), LogError> {
-        match tokio::time::timeout(self.timeout, self.log.check_health()).await {
+        match tokio::time::timeout(self.0.timeout, self.0.log.check_health()).await {
             Ok(result) => result,
             Err(_) => Err(LogError::Unavailable("no answer in time".into())),
         }
