@@ -79,7 +79,9 @@ launch() {
   log_from="$(log_end)"
   # All three std streams redirected: otherwise `BOOTSTRAP=$(… start)` would wait on
   # the broker holding the captured stdout pipe open.
-  nohup "$(tansu_bin)" broker --listener-url "$url" --advertised-listener-url "$url" \
+  # Not the caller's RUST_LOG: a payment-server filter (say `info,app::worker=debug`) turns
+  # tansu's per-request logging on, which cut what it takes from a producer thirtyfold.
+  nohup env -u RUST_LOG "$(tansu_bin)" broker --listener-url "$url" --advertised-listener-url "$url" \
     --storage-engine memory://tansu/ </dev/null >>"$LOG_FILE" 2>&1 &
   local pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
