@@ -234,6 +234,21 @@ impl TestApp {
             .expect("the server answers")
     }
 
+    /// Waits up to `limit` until `/metrics` holds every one of `lines` (a series and its
+    /// value), failing the test otherwise: the worker counts a command right after storing its
+    /// outcome, so the count can come just after the outcome is read.
+    pub async fn metrics_with(&self, lines: &[&str], limit: Duration) {
+        let what = format!("/metrics holds {lines:?}");
+        eventually(&what, limit, || async {
+            let metrics = self.fetch("/metrics").await.text().await.ok()?;
+            lines
+                .iter()
+                .all(|line| metrics.contains(line))
+                .then_some(())
+        })
+        .await;
+    }
+
     /// Stops asking writes to wait (`Prefer: wait`): asynchronous writes answer 202.
     pub fn without_waiting(mut self) -> TestApp {
         self.client = reqwest::Client::new();

@@ -130,25 +130,14 @@ async fn a_command_whose_client_hung_up_before_the_acknowledgement_is_counted_as
     );
     broker.unpause().await;
 
-    let lines = [
-        "payment_commands_published_total{action=\"create\"} 2",
-        "payment_commands_finished_total{action=\"create\",status=\"applied\"} 2",
-    ];
-    let metrics = eventually(
-        "both commands are counted",
+    app.metrics_with(
+        &[
+            "payment_commands_published_total{action=\"create\"} 2",
+            "payment_commands_finished_total{action=\"create\",status=\"applied\"} 2",
+        ],
         Duration::from_secs(20),
-        || async {
-            let metrics = app.fetch("/metrics").await.text().await.unwrap();
-            lines
-                .iter()
-                .all(|line| metrics.contains(line))
-                .then_some(metrics)
-        },
     )
     .await;
-    for line in lines {
-        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
-    }
     let listed = app
         .get(&format!(
             "/v1/payments?filter[organisation_id]={organisation}"
