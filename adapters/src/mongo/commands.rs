@@ -36,8 +36,8 @@ use mongodb::bson::{self, doc, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 
-use super::errors::{is_duplicate_key, is_only_duplicate_keys, repository_error};
-use super::finished::{self, Filed};
+use super::errors::{is_duplicate_key, is_only_duplicate_keys, repository_error, Written};
+use super::finished;
 use super::indexes::{self, Indexes};
 use super::pages::{self, Slots};
 use super::MongoPaymentRepository;
@@ -468,7 +468,7 @@ impl CommandStore for MongoCommandStore {
             }
         }
         let outcomes = match self.finished_ready().await {
-            Err(error) => finished::failed(sent.len(), &error),
+            Err(error) => finished::failed(filed.len(), &error),
             Ok(()) => {
                 let count = filed.len();
                 self.bounded_on(
@@ -482,12 +482,12 @@ impl CommandStore for MongoCommandStore {
         };
         for (&index, outcome) in sent.iter().zip(outcomes) {
             answers[index] = match outcome {
-                Filed::Stored => Some(Ok(records[index].clone())),
-                Filed::Taken => {
+                Ok(Written::Inserted) => Some(Ok(records[index].clone())),
+                Ok(Written::Taken) => {
                     read_back.push(index);
                     None
                 }
-                Filed::Failed(error) => Some(Err(error)),
+                Err(error) => Some(Err(error)),
             };
         }
         if !read_back.is_empty() {

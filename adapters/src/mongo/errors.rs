@@ -80,6 +80,40 @@ pub(super) fn insert_many_failures(error: &Error) -> Option<HashMap<usize, Inser
     }
 }
 
+/// How one document of an insert went, when it was not refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Written {
+    /// Inserted.
+    Inserted,
+    /// Not inserted: its `_id` (or another unique key) is taken.
+    Taken,
+}
+
+/// How each of the `count` documents of an unordered `insert_many` fared, in their order, from
+/// the call's result: a call that failed as a whole (or whose write concern did) fails every
+/// document, which may or may not be stored.
+pub(super) fn insert_many_answers<T>(
+    result: &Result<T, Error>,
+    count: usize,
+) -> Vec<Result<Written, RepositoryError>> {
+    let failures = match result {
+        Ok(_) => HashMap::new(),
+        Err(error) => match insert_many_failures(error) {
+            Some(failures) => failures,
+            None => return vec![Err(repository_error(error)); count],
+        },
+    };
+    (0..count)
+        .map(|index| match failures.get(&index) {
+            None => Ok(Written::Inserted),
+            Some(InsertFailure::Taken) => Ok(Written::Taken),
+            Some(InsertFailure::Refused(message)) => {
+                Err(RepositoryError::Internal(message.clone()))
+            }
+        })
+        .collect()
+}
+
 /// Why one document of an `insert_many` was not inserted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum InsertFailure {
@@ -178,6 +212,31 @@ mod tests {
         assert!(!is_only_duplicate_keys(&concern));
         assert!(is_only_duplicate_keys(&write_error(DUPLICATE_KEY)));
         assert_eq!(insert_many_failures(&write_error(DUPLICATE_KEY)), None);
+    }
+
+    #[test]
+    fn an_insert_many_is_answered_per_document_in_order() {
+        let inserted: Result<(), Error> = Ok(());
+        assert_eq!(
+            insert_many_answers(&inserted, 2),
+            vec![Ok(Written::Inserted), Ok(Written::Inserted)]
+        );
+        let mixed: Result<(), Error> =
+            Err(insert_many_error(&[(1, DUPLICATE_KEY), (2, 121)], false));
+        assert_eq!(
+            insert_many_answers(&mixed, 3),
+            vec![
+                Ok(Written::Inserted),
+                Ok(Written::Taken),
+                Err(RepositoryError::Internal("MongoDB: refused".into())),
+            ]
+        );
+        let concern: Result<(), Error> = Err(insert_many_error(&[(0, DUPLICATE_KEY)], true));
+        let whole = repository_error(concern.as_ref().unwrap_err());
+        assert_eq!(
+            insert_many_answers(&concern, 2),
+            vec![Err(whole.clone()), Err(whole)]
+        );
     }
 
     fn write_concern_error(code: i32) -> Error {

@@ -25,15 +25,13 @@
 //! `accepted_at` of a page is the latest of its records', so the TTL index keeps each record at
 //! least the retention.
 
-use std::collections::HashMap;
-
 use domain::{CommandId, CommandRecord, RepositoryError};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 
-use super::errors::{insert_many_failures, is_duplicate_key, repository_error, InsertFailure};
+use super::errors::{insert_many_answers, is_duplicate_key, repository_error, Written};
 
 const ID: &str = "_id";
 const IDS: &str = "ids";
@@ -46,16 +44,6 @@ pub(super) fn unique_ids() -> IndexModel {
         .keys(doc! {IDS: 1})
         .options(IndexOptions::builder().unique(true).build())
         .build()
-}
-
-/// What storing one record came to.
-pub(super) enum Filed {
-    /// Stored, in a page of this call.
-    Stored,
-    /// Another page holds its id: finished before (first outcome wins).
-    Taken,
-    /// Not stored.
-    Failed(RepositoryError),
 }
 
 fn id_key(id: CommandId) -> Bson {
@@ -90,11 +78,12 @@ fn page(records: &[(CommandRecord, Document)]) -> Result<Document, RepositoryErr
 }
 
 /// Stores `records` (distinct ids, each with its finished document) in one page, or, when an
-/// id is taken, one page each; answered in their order.
+/// id is taken, one page each; answered in their order (`Taken`: another page holds the id, so
+/// it was finished before and its first outcome stays).
 pub(super) async fn store(
     pages: &Collection<Document>,
     records: &[(CommandRecord, Document)],
-) -> Vec<Filed> {
+) -> Vec<Result<Written, RepositoryError>> {
     if records.is_empty() {
         return Vec::new();
     }
@@ -103,9 +92,11 @@ pub(super) async fn store(
         Err(error) => return failed(records.len(), &error),
     };
     match pages.insert_one(whole).await {
-        Ok(_) => return records.iter().map(|_| Filed::Stored).collect(),
+        Ok(_) => return vec![Ok(Written::Inserted); records.len()],
         // A single record whose id is taken needs no second try.
-        Err(error) if is_duplicate_key(&error) && records.len() == 1 => return vec![Filed::Taken],
+        Err(error) if is_duplicate_key(&error) && records.len() == 1 => {
+            return vec![Ok(Written::Taken)]
+        }
         Err(error) if is_duplicate_key(&error) => {}
         Err(error) => return failed(records.len(), &repository_error(&error)),
     }
@@ -117,27 +108,16 @@ pub(super) async fn store(
         Ok(singles) => singles,
         Err(error) => return failed(records.len(), &error),
     };
-    let failures = match pages.insert_many(singles).ordered(false).await {
-        Ok(_) => Ok(HashMap::new()),
-        Err(error) => insert_many_failures(&error).ok_or_else(|| repository_error(&error)),
-    };
-    (0..records.len())
-        .map(|index| match &failures {
-            Err(error) => Filed::Failed(error.clone()),
-            Ok(failures) => match failures.get(&index) {
-                None => Filed::Stored,
-                Some(InsertFailure::Taken) => Filed::Taken,
-                Some(InsertFailure::Refused(message)) => {
-                    Filed::Failed(RepositoryError::Internal(message.clone()))
-                }
-            },
-        })
-        .collect()
+    let result = pages.insert_many(singles).ordered(false).await;
+    insert_many_answers(&result, records.len())
 }
 
 /// `count` records not stored for `error`.
-pub(super) fn failed(count: usize, error: &RepositoryError) -> Vec<Filed> {
-    (0..count).map(|_| Filed::Failed(error.clone())).collect()
+pub(super) fn failed(
+    count: usize,
+    error: &RepositoryError,
+) -> Vec<Result<Written, RepositoryError>> {
+    vec![Err(error.clone()); count]
 }
 
 /// The finished documents of `ids` stored in pages (each id is in one page at most).

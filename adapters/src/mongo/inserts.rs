@@ -11,7 +11,7 @@
 //!
 //! The batch is unordered: each document is inserted or refused on its own, as with separate
 //! calls. A document whose `_id` is taken (by a stored payment, or by an earlier document of
-//! the same batch) is answered [`Written::Taken`], exactly as a duplicate-key `insert_one`; a
+//! the same batch) is answered `Written::Taken`, exactly as a duplicate-key `insert_one`; a
 //! call that fails as a whole (the server unreachable, a write concern not met) fails every
 //! document of it, which may or may not be stored, as after an `insert_one` that timed out.
 
@@ -22,19 +22,10 @@ use mongodb::bson::Document;
 use mongodb::Collection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::errors::{insert_many_failures, repository_error, timed_out, InsertFailure};
+use super::errors::{insert_many_answers, timed_out, Written};
 
 /// Documents written in one call at most (a payment is at most the request body limit).
 const BATCH: usize = 64;
-
-/// How one document's insert went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Written {
-    /// Inserted.
-    Inserted,
-    /// Not inserted: its `_id` is taken.
-    Taken,
-}
 
 type Answer = Result<Written, RepositoryError>;
 type Request = (Document, oneshot::Sender<Answer>);
@@ -91,23 +82,8 @@ async fn insert_all(
 ) -> Vec<Answer> {
     let count = documents.len();
     let call = collection.insert_many(documents).ordered(false);
-    let failure = match tokio::time::timeout(limit, call).await {
-        Ok(Ok(_)) => return vec![Ok(Written::Inserted); count],
-        Ok(Err(error)) => match insert_many_failures(&error) {
-            Some(failures) => {
-                return (0..count)
-                    .map(|index| match failures.get(&index) {
-                        None => Ok(Written::Inserted),
-                        Some(InsertFailure::Taken) => Ok(Written::Taken),
-                        Some(InsertFailure::Refused(message)) => {
-                            Err(RepositoryError::Internal(message.clone()))
-                        }
-                    })
-                    .collect()
-            }
-            None => repository_error(&error),
-        },
-        Err(_) => timed_out(limit),
-    };
-    vec![Err(failure); count]
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => insert_many_answers(&result, count),
+        Err(_) => vec![Err(timed_out(limit)); count],
+    }
 }

@@ -27,9 +27,9 @@ pub use commands::MongoCommandStore;
 pub use config::{MongoConfig, MongoSetupError};
 pub use detached::DetachedOperations;
 use document::{id_value, PaymentDocument, ID, ORGANISATION_ID, VERSION};
-use errors::{is_duplicate_key, repository_error, timed_out};
+use errors::{is_duplicate_key, repository_error, timed_out, Written};
 use indexes::Indexes;
-use inserts::{Inserts, Written};
+use inserts::Inserts;
 
 /// How often one insert, update or delete re-runs when the payment changes under it each time
 /// (a delete and re-create between our write and our read). Reached only under pathological
