@@ -283,7 +283,6 @@ async fn write_accepted(
         commands,
         pending,
         kept: VecDeque::new(),
-        records: 0,
         backoff: KEPT_RETRY_MIN,
     };
     let mut batch = Vec::with_capacity(ACCEPTED_BATCH);
@@ -333,8 +332,6 @@ struct Unstored {
     pending: Pending,
     /// Batches not stored, oldest first.
     kept: VecDeque<Vec<CommandRecord>>,
-    /// Records in `kept`.
-    records: usize,
     /// How long to wait before the next attempt.
     backoff: Duration,
 }
@@ -346,7 +343,6 @@ impl Unstored {
         match self.attempt(batch).await {
             Ok(()) => self.retry().await,
             Err(batch) => {
-                self.records += batch.len();
                 self.kept.push_back(batch);
                 self.give_up_past_limit();
             }
@@ -356,9 +352,7 @@ impl Unstored {
     /// Stores the batches kept, oldest first, until the store fails again.
     async fn retry(&mut self) {
         while let Some(batch) = self.kept.pop_front() {
-            self.records -= batch.len();
             if let Err(batch) = self.attempt(batch).await {
-                self.records += batch.len();
                 self.kept.push_front(batch);
                 return;
             }
@@ -375,7 +369,7 @@ impl Unstored {
                 Ok(())
             }
             Err(RepositoryError::Unavailable(cause)) => {
-                tracing::warn!(%cause, batch = batch.len(), kept = self.records + batch.len(),
+                tracing::warn!(%cause, batch = batch.len(), kept = self.records() + batch.len(),
                     "accepted commands not recorded yet; kept for another attempt");
                 self.backoff = (self.backoff * 2).min(KEPT_RETRY_MAX);
                 Err(batch)
@@ -392,17 +386,21 @@ impl Unstored {
 
     /// Gives the oldest batches up while more than [`ACCEPTED_KEPT`] records are kept.
     fn give_up_past_limit(&mut self) {
-        while self.records > ACCEPTED_KEPT {
+        while self.records() > ACCEPTED_KEPT {
             let Some(oldest) = self.kept.pop_front() else {
                 return;
             };
-            self.records -= oldest.len();
             tracing::error!(
                 batch = oldest.len(),
                 "accepted commands not recorded: more than {ACCEPTED_KEPT} waited for the store"
             );
             self.forget(&oldest);
         }
+    }
+
+    /// Records kept: counted only after an attempt failed, which took far longer.
+    fn records(&self) -> usize {
+        self.kept.iter().map(Vec::len).sum()
     }
 
     /// Drops `batch` from the records this instance answers from memory.
