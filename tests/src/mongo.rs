@@ -141,12 +141,15 @@ impl TestDatabase {
     /// The payments collection, through a driver client of the test's own (to look behind the
     /// adapter's back: raw documents, indexes).
     pub async fn payments(&self) -> Collection<Document> {
+        self.collection(&MongoConfig::default().collection).await
+    }
+
+    /// The collection `name` of this database, through a driver client of the test's own.
+    pub async fn collection(&self, name: &str) -> Collection<Document> {
         let client = Client::with_uri_str(&self.uri)
             .await
             .expect("a MongoDB client");
-        client
-            .database(&self.name)
-            .collection(&MongoConfig::default().collection)
+        client.database(&self.name).collection(name)
     }
 }
 

@@ -40,12 +40,7 @@ async fn an_outcome_stored_as_a_document_of_its_own_stays_the_first() {
     let accepted_at = DateTime::from_millis(record.accepted_at.as_millis() as i64);
     let finished_at = Timestamp::from_millis(record.accepted_at.as_millis() + 5);
     // The document the store wrote for a finished command until outcomes were filed by page.
-    let collection = database
-        .payments()
-        .await
-        .client()
-        .database(database.name())
-        .collection::<mongodb::bson::Document>("payment_commands");
+    let collection = database.collection("payment_commands").await;
     collection
         .insert_one(doc! {
             "_id": record.id.to_string(),

@@ -286,12 +286,7 @@ async fn the_finished_pages_unique_index_is_created_again_after_an_outage() {
         .await;
     assert_eq!(stored, vec![Ok(first.clone())]);
 
-    let pages = database
-        .payments()
-        .await
-        .client()
-        .database(database.name())
-        .collection::<mongodb::bson::Document>("payment_commands_finished");
+    let pages = database.collection("payment_commands_finished").await;
     server.kill().await;
     assert!(matches!(
         store.find(record.id).await,
